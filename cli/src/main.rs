@@ -1,0 +1,5 @@
+//! The `mend` command line.
+
+fn main() {
+    println!("mend");
+}

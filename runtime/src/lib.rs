@@ -1,0 +1,1 @@
+//! The runtime: executor, journal, drivers. See ARCHITECTURE.md.
