@@ -4,9 +4,27 @@
 
 /// Words that open a declaration or a structured step.
 pub const KEYWORDS: &[&str] = &[
-    "import", "component", "procedure", "on", "match", "when", "else", "each", "limit",
-    "try", "catch", "finally", "call", "ask", "escalate", "accept", "loss", "secret",
-    "timeout", "retry", "within",
+    "import",
+    "component",
+    "procedure",
+    "on",
+    "match",
+    "when",
+    "else",
+    "each",
+    "limit",
+    "try",
+    "catch",
+    "finally",
+    "call",
+    "ask",
+    "escalate",
+    "accept",
+    "loss",
+    "secret",
+    "timeout",
+    "retry",
+    "within",
 ];
 
 /// The fault classes of the guide (§1, §2, §3) that a playbook can fire on.
@@ -14,8 +32,7 @@ pub const FAULTS: &[&str] = &["software_fault", "host_down", "hardware_fault"];
 
 /// Properties a component may declare.
 pub const PROPERTIES: &[&str] = &[
-    "kind", "select", "store", "ip", "role", "engine", "database", "probe", "expect",
-    "label",
+    "kind", "select", "store", "ip", "role", "engine", "database", "probe", "expect", "label",
 ];
 
 /// Built-in targets.
@@ -23,10 +40,32 @@ pub const TARGETS: &[&str] = &["self", "peer"];
 
 /// Actions with a contract in the checker.
 pub const ACTIONS: &[&str] = &[
-    "confirm", "lookup", "backup", "restore", "decommission", "recreate", "remove", "start",
-    "stop", "restart", "probe", "verify", "wait", "set", "startup", "forced_switch",
-    "restart_daemon", "exec",
+    "confirm",
+    "lookup",
+    "backup",
+    "restore",
+    "decommission",
+    "recreate",
+    "remove",
+    "start",
+    "stop",
+    "restart",
+    "probe",
+    "verify",
+    "wait",
+    "set",
+    "startup",
+    "forced_switch",
+    "restart_daemon",
+    "exec",
 ];
 
 /// Words that mark a dangerous step; editors make them stand out.
-pub const DANGER: &[&str] = &["accept", "loss", "escalate", "forced_switch", "recreate", "remove"];
+pub const DANGER: &[&str] = &[
+    "accept",
+    "loss",
+    "escalate",
+    "forced_switch",
+    "recreate",
+    "remove",
+];
