@@ -57,11 +57,30 @@ enum Command {
         #[arg(long)]
         check: bool,
     },
+    /// Draw the step graph of a file's playbooks (Graphviz DOT or Mermaid)
+    Graph {
+        /// A `.mend` file
+        file: PathBuf,
+        /// Only the playbook that fires on this, e.g. `hardware_fault(mq_broker)`
+        #[arg(long, value_name = "FAULT(COMPONENT)")]
+        on: Option<String>,
+        /// Output format
+        #[arg(long, value_enum, default_value = "dot")]
+        format: GraphFormatArg,
+    },
     /// Print the page of a diagnostic code (`mend explain E0202`), or list them all
     Explain {
         /// A code such as `E0202`, or its name such as `no-backup`
         code: Option<String>,
     },
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum GraphFormatArg {
+    /// Graphviz: `mend graph f.mend | dot -Tsvg > f.svg`
+    Dot,
+    /// Mermaid, for Markdown
+    Mermaid,
 }
 
 fn main() {
@@ -89,6 +108,13 @@ fn main() {
             })
         }
         Command::Fmt { paths, check } => commands::fmt::run(&paths, check, color),
+        Command::Graph { file, on, format } => {
+            let format = match format {
+                GraphFormatArg::Dot => mend_compiler::graph_render::GraphFormat::Dot,
+                GraphFormatArg::Mermaid => mend_compiler::graph_render::GraphFormat::Mermaid,
+            };
+            commands::graph::run(&file, on.as_deref(), format)
+        }
         Command::Explain { code } => commands::explain::run(code.as_deref()),
     };
     match result {

@@ -36,6 +36,7 @@ pub fn check(roots: Vec<SourceFile>, provider: &dyn SourceProvider) -> Compilati
         let Some(ast) = &program.asts[id.0] else {
             continue;
         };
+        analysis::rules::plaintext_secret::check_file(ast, id, &mut diags);
         let mut scope = None;
         for item in &ast.items {
             match item {

@@ -76,7 +76,22 @@ codes! {
     E0110 "import-not-found"   Error Names "" "imported file cannot be read";
     E0111 "bad-allow"          Error Names "" "invalid `@allow`";
     E0112 "bad-match"          Error Names "" "unknown match subject or value";
+    E0201 "role-unknown"       Error Safety "§3.2, §4.2" "role-dependent step where the role is not known";
+    E0202 "no-backup"          Error Safety "§3, §3.2" "store destroyed with no backup";
+    E0203 "loss-not-accepted"  Error Safety "§3.2" "data loss not accepted";
+    E0204 "split-brain"        Error Safety "§4.2" "node made writable while its peer may be writable";
+    E0205 "mode-not-restored"  Error Safety "§4.1.3" "lenient apply mode or parallel apply off not switched back";
+    E0206 "forced-switch-control" Error Safety "§4.1.2" "forced switch on a control database";
+    E0301 "start-before-restore" Error Order "§3.2" "started before its store is restored";
+    E0302 "ip-not-kept"        Error Order "§3.2" "recreate does not keep a fixed IP";
+    E0303 "after-escalate"     Error Order "" "step after `escalate`";
     E0304 "cycle"              Error Graph "" "procedures call each other in a cycle";
+    E0305 "unreachable"        Error Graph "" "step or arm no path reaches";
+    E0306 "match-not-exhaustive" Error Graph "§3.2, §4.1.3" "`match` misses a value";
+    E0401 "no-verify"          Error Hygiene "every expected result" "a path succeeds without `verify`";
+    E0402 "unbounded-wait"     Error Hygiene "§4.1.3" "wait with no bound";
+    E0403 "plaintext-secret"   Error Hygiene "§2.4" "credential in plain text";
+    E0404 "alert-not-confirmed" Error Hygiene "every background" "acting on an alert never confirmed";
 }
 
 impl Code {

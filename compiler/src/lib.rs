@@ -7,6 +7,7 @@ pub mod check;
 pub mod codes;
 pub mod component;
 pub mod diagnostic;
+pub mod graph_render;
 pub mod lower;
 pub mod plan;
 pub mod program;

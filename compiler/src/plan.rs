@@ -146,7 +146,7 @@ pub struct Step {
     pub line: u32,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub enum Target {
     /// The failed instance the playbook fired for.
     SelfNode,

@@ -95,25 +95,45 @@ fn check_nesting(source: &str) -> Option<SyntaxError> {
     None
 }
 
-/// The pair's span without the whitespace and comments pest may leave at its end.
+/// The pair's span without the whitespace and comments pest may leave at its end
+/// (an optional modifier tried after a step swallows them).
 fn span(pair: &Pair<'_, Rule>) -> Span {
     let s = pair.as_span();
-    let text = pair.as_str();
-    let mut end = text.len();
-    loop {
-        let trimmed = text[..end].trim_end();
-        // a trailing comment: `step # why` before `;` on the next line
-        match trimmed.rfind('\n').map(|nl| (nl, &trimmed[nl + 1..])) {
-            Some((nl, line)) if line.trim_start().starts_with('#') && !line.contains('"') => {
-                end = nl;
+    Span::new(s.start(), s.start() + code_len(pair.as_str()))
+}
+
+/// Length of `text` up to the end of its last token that is not a comment.
+fn code_len(text: &str) -> usize {
+    let bytes = text.as_bytes();
+    let (mut i, mut end) = (0, 0);
+    while i < bytes.len() {
+        match bytes[i] {
+            b'#' => {
+                while i < bytes.len() && bytes[i] != b'\n' {
+                    i += 1;
+                }
+                continue;
             }
-            _ => {
-                end = trimmed.len();
-                break;
+            b'"' => {
+                i += 1;
+                while i < bytes.len() && bytes[i] != b'"' {
+                    if bytes[i] == b'\\' {
+                        i += 1;
+                    }
+                    i += 1;
+                }
+                end = (i + 1).min(bytes.len());
             }
+            b' ' | b'\t' | b'\r' | b'\n' => {}
+            _ => end = i + 1,
         }
+        i += 1;
     }
-    Span::new(s.start(), s.start() + end)
+    // never split a UTF-8 character
+    while end < text.len() && !text.is_char_boundary(end) {
+        end += 1;
+    }
+    end
 }
 
 /// Pairs that carry meaning: punctuation and keywords are dropped.
