@@ -106,6 +106,22 @@ pub fn read(path: &Path) -> Result<SourceFile, UsageError> {
     Ok(SourceFile::new(shown, text))
 }
 
+/// Reads many files on `threads` threads; the first error (in path order) wins.
+pub fn read_all(paths: &[PathBuf], threads: usize) -> Result<Vec<SourceFile>, UsageError> {
+    let chunk = paths.len().div_ceil(threads.max(1)).max(1);
+    let results: Vec<Result<SourceFile, UsageError>> = std::thread::scope(|s| {
+        let handles: Vec<_> = paths
+            .chunks(chunk)
+            .map(|c| s.spawn(move || c.iter().map(|p| read(p)).collect::<Vec<_>>()))
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
+            .collect()
+    });
+    results.into_iter().collect()
+}
+
 pub fn io_reason(e: &std::io::Error) -> String {
     match e.kind() {
         std::io::ErrorKind::NotFound => "no such file or directory".into(),

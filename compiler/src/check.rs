@@ -15,6 +15,7 @@ pub struct Compilation {
     pub sources: SourceMap,
     /// Sorted by file, then position.
     pub diagnostics: Vec<Diagnostic>,
+    /// The lowered playbooks (empty when `CheckOptions::keep_plans` is off).
     pub playbooks: Vec<LoweredPlaybook>,
 }
 
@@ -26,49 +27,45 @@ impl Compilation {
     }
 }
 
-/// Checks `roots` and everything they import.
+#[derive(Debug, Clone, Copy)]
+pub struct CheckOptions {
+    /// Threads to check files on (the caller asks the system how many cores).
+    pub threads: usize,
+    /// Keep the lowered playbooks (`plan`, `run`, `graph`); `check` needs only the
+    /// diagnostics, and 10,000 plans are memory nobody reads.
+    pub keep_plans: bool,
+}
+
+impl Default for CheckOptions {
+    fn default() -> Self {
+        CheckOptions {
+            threads: 1,
+            keep_plans: true,
+        }
+    }
+}
+
+/// Checks `roots` and everything they import, on one thread, keeping the plans.
 pub fn check(roots: Vec<SourceFile>, provider: &dyn SourceProvider) -> Compilation {
+    check_with(roots, provider, CheckOptions::default())
+}
+
+/// Checks `roots` and everything they import.
+pub fn check_with(
+    roots: Vec<SourceFile>,
+    provider: &dyn SourceProvider,
+    opts: CheckOptions,
+) -> Compilation {
     let mut diags = Vec::new();
-    let program = Program::load(roots, provider, &mut diags);
+    let program = Program::load(roots, provider, opts.threads, &mut diags);
+    let ids: Vec<FileId> = program.sources.iter().map(|(id, _)| id).collect();
+    let results = crate::parallel::map(ids, opts.threads, |id| {
+        check_file(&program, id, opts.keep_plans)
+    });
     let mut playbooks = Vec::new();
-    let mut reported = HashSet::new();
-    for (id, _) in program.sources.iter() {
-        let Some(ast) = &program.asts[id.0] else {
-            continue;
-        };
-        analysis::rules::plaintext_secret::check_file(ast, id, &mut diags);
-        let mut scope = None;
-        for item in &ast.items {
-            match item {
-                Item::Component(c) => {
-                    component_spec(c, id, &mut diags);
-                }
-                Item::Playbook(pb) => {
-                    let scope = scope.get_or_insert_with(|| {
-                        Scope::build(&program, id, &mut diags, &mut reported)
-                    });
-                    let (lowered, mut d) = Lowerer::new(&program, scope, id).playbook(pb);
-                    diags.append(&mut d);
-                    if let Some(l) = lowered {
-                        diags.extend(analysis::check_playbook(&l));
-                        playbooks.push(l);
-                    }
-                }
-                Item::Procedure(p) => {
-                    // A procedure is checked where it is called; here only its names,
-                    // so that one nobody calls is still resolved.
-                    let scope = scope.get_or_insert_with(|| {
-                        Scope::build(&program, id, &mut diags, &mut reported)
-                    });
-                    let mut d = Lowerer::new(&program, scope, id).procedure_names(p);
-                    diags.append(&mut d);
-                }
-                Item::Import(_) => {}
-            }
-        }
-        if scope.is_none() {
-            Scope::build(&program, id, &mut diags, &mut reported);
-        }
+    for (mut d, mut p) in results {
+        diags.append(&mut d);
+        playbooks.append(&mut p);
     }
     let diags = silence(diags, &playbooks);
     let mut diagnostics = dedup(diags);
@@ -78,6 +75,49 @@ pub fn check(roots: Vec<SourceFile>, provider: &dyn SourceProvider) -> Compilati
         diagnostics,
         playbooks,
     }
+}
+
+/// Everything about one file: its components, playbooks (lowered and analysed) and
+/// procedures (names resolved).
+fn check_file(
+    program: &Program,
+    id: FileId,
+    keep_plans: bool,
+) -> (Vec<Diagnostic>, Vec<LoweredPlaybook>) {
+    let mut diags = Vec::new();
+    let mut playbooks = Vec::new();
+    let Some(ast) = &program.asts[id.0] else {
+        return (diags, playbooks);
+    };
+    analysis::rules::plaintext_secret::check_file(ast, id, &mut diags);
+    // Duplicates are reported by every file whose scope sees them; `dedup` keeps one.
+    let mut reported = HashSet::new();
+    let scope = Scope::build(program, id, &mut diags, &mut reported);
+    for item in &ast.items {
+        match item {
+            Item::Component(c) => {
+                component_spec(c, id, &mut diags);
+            }
+            Item::Playbook(pb) => {
+                let (lowered, mut d) = Lowerer::new(program, &scope, id).playbook(pb);
+                diags.append(&mut d);
+                if let Some(l) = lowered {
+                    diags.extend(analysis::check_playbook(&l));
+                    if keep_plans || !l.allows.is_empty() {
+                        playbooks.push(l);
+                    }
+                }
+            }
+            Item::Procedure(p) => {
+                // A procedure is checked in full where it is called; here only its
+                // names, so that one nobody calls is still resolved.
+                let mut d = Lowerer::new(program, &scope, id).procedure_names(p);
+                diags.append(&mut d);
+            }
+            Item::Import(_) => {}
+        }
+    }
+    (diags, playbooks)
 }
 
 /// Drops findings silenced in place with `@allow(CODE, "reason")` on the step they
@@ -107,7 +147,7 @@ fn silence(diags: Vec<Diagnostic>, playbooks: &[LoweredPlaybook]) -> Vec<Diagnos
 
 /// A procedure inlined into several playbooks reports the same finding once.
 fn dedup(mut diags: Vec<Diagnostic>) -> Vec<Diagnostic> {
-    let mut seen = std::collections::HashSet::new();
+    let mut seen = HashSet::new();
     diags.retain(|d| seen.insert((d.file, d.code, d.span(), d.message.clone())));
     diags
 }

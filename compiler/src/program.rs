@@ -24,6 +24,7 @@ impl Program {
     pub fn load(
         roots: Vec<SourceFile>,
         provider: &dyn SourceProvider,
+        threads: usize,
         diags: &mut Vec<Diagnostic>,
     ) -> Program {
         let mut program = Program {
@@ -33,8 +34,13 @@ impl Program {
             roots: Vec::new(),
         };
         let mut queue = Vec::new();
-        for f in roots {
-            let id = program.add(f, diags);
+        // Parsing is most of the work: the roots are parsed on all threads.
+        let parsed = crate::parallel::map(roots, threads, |f| {
+            let p = parse(&f.text);
+            (f, p)
+        });
+        for (f, p) in parsed {
+            let id = program.register(f, p, diags);
             program.roots.push(id);
             queue.push(id);
         }
@@ -91,6 +97,18 @@ impl Program {
             return id;
         }
         let parsed = parse(&file.text);
+        self.register(file, parsed, diags)
+    }
+
+    fn register(
+        &mut self,
+        file: SourceFile,
+        parsed: mend_grammar::Parsed,
+        diags: &mut Vec<Diagnostic>,
+    ) -> FileId {
+        if let Some(id) = self.sources.lookup(&file.path) {
+            return id;
+        }
         let id = self.sources.add(file);
         for e in parsed.errors {
             let code = match e.kind {
@@ -159,11 +177,12 @@ impl Program {
 
     /// Files visible from `file`: itself and everything it imports, transitively.
     pub fn scope_files(&self, file: FileId) -> Vec<FileId> {
-        let mut seen = vec![false; self.asts.len()];
-        let mut out = Vec::new();
+        // Scopes are small (a file and its few imports): a vector beats a set, and
+        // nothing here may cost in proportion to the number of files.
+        let mut out: Vec<FileId> = Vec::new();
         let mut stack = vec![file];
         while let Some(f) = stack.pop() {
-            if std::mem::replace(&mut seen[f.0], true) {
+            if out.contains(&f) {
                 continue;
             }
             out.push(f);

@@ -18,8 +18,12 @@ pub(crate) struct MendParser;
 /// hostile file of 10,000 `<` must not overflow the stack.
 pub const MAX_NESTING: usize = 64;
 
-/// pest's call limit: no input may make the parser run away.
-const CALL_LIMIT: usize = 5_000_000;
+/// pest's call limit: no input may make the parser run away. It grows with the
+/// input (a valid file needs about 12 rule calls per byte), so a large but honest
+/// file parses, while backtracking that is worse than linear is still stopped.
+fn call_limit(len: usize) -> usize {
+    5_000_000usize.max(len.saturating_mul(40))
+}
 
 /// What parsing produced: a tree when the text had the grammar's shape, and the
 /// problems found (a tree can come with problems the grammar tolerates on purpose,
@@ -38,7 +42,7 @@ pub fn parse(source: &str) -> Parsed {
             errors: vec![err],
         };
     }
-    pest::set_call_limit(std::num::NonZeroUsize::new(CALL_LIMIT));
+    pest::set_call_limit(std::num::NonZeroUsize::new(call_limit(source.len())));
     match MendParser::parse(Rule::file, source) {
         Ok(mut pairs) => {
             let mut lower = Lower { errors: Vec::new() };

@@ -39,7 +39,7 @@ pub(crate) fn rule_display(rule: Rule) -> &'static str {
         Rule::any_block => "`<`",
         Rule::step_body => "a step",
         Rule::arg => "an argument",
-        Rule::modifier => "`on`, `timeout`, `retry` or `within`",
+        Rule::modifier | Rule::modifier_kw => "`on`, `timeout`, `retry` or `within`",
         Rule::ident_char => "a letter, digit or `_`",
         Rule::reserved => "a keyword",
         Rule::import => "`import`",

@@ -3,7 +3,7 @@
 
 use crate::files::{self, FsProvider, UsageError};
 use crate::output::{self, Format};
-use mend_compiler::{Severity, check};
+use mend_compiler::{CheckOptions, Severity, check_with};
 use std::path::PathBuf;
 
 pub struct Options {
@@ -26,11 +26,16 @@ pub fn run(opts: &Options) -> Result<i32, UsageError> {
                 .join(", ")
         )));
     }
-    let mut roots = Vec::with_capacity(paths.len());
-    for p in &paths {
-        roots.push(files::read(p)?);
-    }
-    let compilation = check(roots, &FsProvider);
+    let threads = std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get);
+    let roots = files::read_all(&paths, threads)?;
+    let compilation = check_with(
+        roots,
+        &FsProvider,
+        CheckOptions {
+            threads,
+            keep_plans: false,
+        },
+    );
     output::emit(&compilation, paths.len(), opts.format, opts.color);
     let errors = compilation
         .diagnostics
