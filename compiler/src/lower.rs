@@ -33,6 +33,9 @@ pub struct LoweredPlaybook {
     pub header: Span,
     pub origins: BTreeMap<String, Origin>,
     pub allows: BTreeMap<String, Vec<Code>>,
+    /// Fan-out variables and the component they range over (`None`: every
+    /// container on the host, of any component).
+    pub vars: BTreeMap<String, Option<String>>,
 }
 
 /// Match subjects and the values each can take.
@@ -55,6 +58,7 @@ pub struct Lowerer<'p> {
     pub diags: Vec<Diagnostic>,
     origins: BTreeMap<String, Origin>,
     allows: BTreeMap<String, Vec<Code>>,
+    vars: BTreeMap<String, Option<String>>,
     /// Procedures being inlined, innermost last: for recursion and errors.
     calls: Vec<(String, FileId, Span)>,
     /// Names bound to targets: fan-out variables and procedure parameters.
@@ -75,6 +79,7 @@ impl<'p> Lowerer<'p> {
             diags: Vec::new(),
             origins: BTreeMap::new(),
             allows: BTreeMap::new(),
+            vars: BTreeMap::new(),
             calls: Vec::new(),
             bound: Vec::new(),
             file,
@@ -151,6 +156,7 @@ impl<'p> Lowerer<'p> {
             header: pb.header_span(),
             origins: self.origins,
             allows: self.allows,
+            vars: self.vars,
         };
         (Some(lowered), self.diags)
     }
@@ -280,10 +286,30 @@ impl<'p> Lowerer<'p> {
             StepKind::Each {
                 var,
                 scope,
+                of,
                 body,
                 limit,
             } => {
                 let scope = if scope.name == "host" {
+                    match of {
+                        Some(c) if self.scope.components.contains_key(c.name.as_str()) => {
+                            self.components_used.push(c.name.clone());
+                            FanScope::HostOf(c.name.clone())
+                        }
+                        Some(c) => {
+                            self.unknown_component(c);
+                            FanScope::Host
+                        }
+                        None => FanScope::Host,
+                    }
+                } else if let Some(of) = of {
+                    self.error(
+                        Code::E0108,
+                        of.span,
+                        format!("`{}(…)` is not a fan-out scope", scope.name),
+                        "only `host(COMPONENT)` takes a component",
+                        Some("write `each x on host(COMPONENT)` or `each x on COMPONENT`".into()),
+                    );
                     FanScope::Host
                 } else if self.scope.components.contains_key(scope.name.as_str()) {
                     self.components_used.push(scope.name.clone());
@@ -301,6 +327,11 @@ impl<'p> Lowerer<'p> {
                     );
                     FanScope::Host
                 };
+                let over = match &scope {
+                    FanScope::Host => None,
+                    FanScope::Component(c) | FanScope::HostOf(c) => Some(c.clone()),
+                };
+                self.vars.insert(var.name.clone(), over);
                 self.bound
                     .push((var.name.clone(), Target::Var(var.name.clone())));
                 let saved =

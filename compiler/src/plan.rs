@@ -162,6 +162,8 @@ pub enum Target {
 pub enum Scope {
     /// Every container on the failed instance's host.
     Host,
+    /// The instances of a component on the failed instance's host (`host(dbnode)`).
+    HostOf(String),
     /// Every instance of a component.
     Component(String),
 }

@@ -188,6 +188,8 @@ pub enum StepKind {
     Each {
         var: Ident,
         scope: Ident,
+        /// `each db on host(dbnode)`: only the instances of this component.
+        of: Option<Ident>,
         body: Block,
         limit: Option<NumberLit>,
     },

@@ -431,11 +431,20 @@ impl Lower {
                 let mut inner = meaningful(pair.into_inner());
                 let var = ident(inner.next().expect("each var"));
                 let scope = ident(inner.next().expect("each scope"));
-                let body = self.block(inner.next().expect("each body"));
+                let mut next = inner.next().expect("each body");
+                let of = if next.as_rule() == Rule::ident {
+                    let of = ident(next);
+                    next = inner.next().expect("each body");
+                    Some(of)
+                } else {
+                    None
+                };
+                let body = self.block(next);
                 let limit = inner.next().map(number);
                 StepKind::Each {
                     var,
                     scope,
+                    of,
                     body,
                     limit,
                 }

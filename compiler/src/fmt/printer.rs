@@ -405,9 +405,13 @@ impl Printer<'_> {
                 self.broken(&prefix, &parts, &tail, end);
             }
             StepKind::Each {
-                var, scope, body, ..
+                var,
+                scope,
+                of,
+                body,
+                ..
             } => {
-                let head = format!("each {} on {} ", var.name, scope.name);
+                let head = format!("each {} on {}{} ", var.name, scope.name, of_text(of.as_ref()));
                 let tail = format!("{}{tail}", self.limit(s));
                 self.broken(&prefix, &[(head.as_str(), body)], &tail, end);
             }
@@ -550,11 +554,16 @@ impl Printer<'_> {
                 t
             }
             StepKind::Each {
-                var, scope, body, ..
+                var,
+                scope,
+                of,
+                body,
+                ..
             } => format!(
-                "each {} on {} {}{}",
+                "each {} on {}{} {}{}",
                 var.name,
                 scope.name,
+                of_text(of.as_ref()),
                 self.flat_block(body)?,
                 self.limit(s)
             ),
@@ -672,4 +681,9 @@ fn push_string(t: &mut String, raw: &str) {
     t.push('"');
     t.push_str(raw);
     t.push('"');
+}
+
+/// `(dbnode)` of `each db on host(dbnode)`, or nothing.
+fn of_text(of: Option<&mend_grammar::ast::Ident>) -> String {
+    of.map(|c| format!("({})", c.name)).unwrap_or_default()
 }

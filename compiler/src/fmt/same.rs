@@ -148,11 +148,15 @@ fn step(s: &mut Step) {
         StepKind::Each {
             var,
             scope,
+            of,
             body,
             limit,
         } => {
             ident(var);
             ident(scope);
+            if let Some(c) = of {
+                ident(c);
+            }
             block(body);
             if let Some(n) = limit {
                 number(n);

@@ -83,6 +83,11 @@ impl StepCtx<'_> {
         At::Step(self.id.to_string())
     }
 
+    /// Every container on a host, whatever its component.
+    pub fn any_component(&self) -> bool {
+        any_component(self.pb, self.target)
+    }
+
     /// `self` or `` `peer` `` etc., for messages.
     pub fn target_name(&self) -> String {
         target_name(self.pb, self.target)
@@ -93,8 +98,14 @@ pub fn component_of<'a>(pb: &'a LoweredPlaybook, target: &Target) -> Option<&'a 
     match target {
         Target::SelfNode | Target::Peer => pb.plan.component(&pb.plan.component),
         Target::Component(c) => pb.plan.component(c),
-        Target::Var(_) => None,
+        Target::Var(v) => pb.vars.get(v).cloned().flatten().and_then(|c| pb.plan.component(&c)),
     }
+}
+
+/// A fan-out over every container of a host: the component is not known, so a rule
+/// must assume the worst of it.
+pub fn any_component(pb: &LoweredPlaybook, target: &Target) -> bool {
+    matches!(target, Target::Var(v) if pb.vars.get(v).is_some_and(Option::is_none))
 }
 
 pub fn target_name(pb: &LoweredPlaybook, target: &Target) -> String {
