@@ -98,6 +98,11 @@ pub fn read(path: &Path) -> Result<SourceFile, UsageError> {
             e.utf8_error().valid_up_to()
         ))
     })?;
+    // A byte-order mark is an editor's habit, not text.
+    let text = match text.strip_prefix('\u{feff}') {
+        Some(rest) => rest.to_string(),
+        None => text,
+    };
     if let Some(pos) = text.find('\0') {
         return Err(UsageError(format!(
             "`{shown}` contains a NUL byte at offset {pos}: not a text file"

@@ -8,8 +8,10 @@
 #![allow(unreachable_pub)]
 
 mod commands;
+mod config;
 mod files;
 mod output;
+mod progress;
 
 use clap::{Parser, Subcommand};
 use std::io::IsTerminal;
@@ -23,7 +25,8 @@ use std::path::PathBuf;
     long_about = "mend checks recovery playbooks for the hazards of the recovery guide \
 (data destroyed without a backup, two masters, a lenient replication mode left on, \
 a missing verification) and runs them against Docker, MySQL and ZooKeeper.",
-    after_help = "Exit codes: 0 clean, 1 findings, 2 usage or IO error.\n\
+    after_help = "Exit codes: 0 clean, 1 findings, 2 usage or IO error (`mend run` adds 3 escalated,\n\
+4 aborted, 5 target locked).\n\
 Start with `mend check stdlib-playbooks`; `mend explain CODE` explains a finding."
 )]
 struct Cli {
@@ -47,6 +50,10 @@ enum Command {
         /// Treat warnings as errors for the exit code (`--deny warnings`)
         #[arg(long, value_name = "warnings")]
         deny: Option<String>,
+        /// The configuration file (default: `mend.toml`, looked for from the current
+        /// directory up to the repository root)
+        #[arg(long, value_name = "PATH")]
+        config: Option<PathBuf>,
     },
     /// Rewrite playbooks in the one canonical layout (comments and citations kept)
     Fmt {
@@ -68,11 +75,122 @@ enum Command {
         #[arg(long, value_enum, default_value = "dot")]
         format: GraphFormatArg,
     },
+    /// Resolve a playbook against the live inventory, read-only, and print what it will touch
+    Plan {
+        /// A `.mend` file
+        file: PathBuf,
+        #[command(flatten)]
+        which: Which,
+        #[command(flatten)]
+        run: RunFlags,
+    },
+    /// Run a playbook against the inventory (exit: 0 succeeded, 1 failed, 2 error,
+    /// 3 escalated, 4 aborted, 5 target locked by another run)
+    Run {
+        /// A `.mend` file
+        file: PathBuf,
+        #[command(flatten)]
+        which: Which,
+        #[command(flatten)]
+        run: RunFlags,
+    },
+    /// Continue a run whose runner died, without repeating a finished step
+    Resume {
+        /// The run's ID (printed when it started; `mend runs` lists them)
+        run_id: String,
+        #[command(flatten)]
+        run: RunFlags,
+    },
+    /// Answer a step that waits for a person, from another shell
+    Answer {
+        /// The run's ID
+        run_id: String,
+        /// The step's ID (shown when it started waiting; `mend runs` lists them)
+        step: String,
+        /// `yes` (done / confirmed) or `no` (the step fails)
+        answer: String,
+        #[arg(long, value_name = "FILE")]
+        inventory: Option<PathBuf>,
+        #[arg(long, value_name = "DIR")]
+        state_dir: Option<PathBuf>,
+    },
+    /// List the runs in the state directory and the questions they wait on
+    Runs {
+        #[arg(long, value_name = "FILE")]
+        inventory: Option<PathBuf>,
+        #[arg(long, value_name = "DIR")]
+        state_dir: Option<PathBuf>,
+    },
     /// Print the page of a diagnostic code (`mend explain E0202`), or list them all
     Explain {
         /// A code such as `E0202`, or its name such as `no-backup`
         code: Option<String>,
     },
+}
+
+/// Which playbook, on what.
+#[derive(clap::Args)]
+struct Which {
+    /// The playbook that fires on this, e.g. `hardware_fault(mq_broker)` (needed when
+    /// the file has several)
+    #[arg(long, value_name = "FAULT(COMPONENT)")]
+    on: Option<String>,
+    /// The failed instance: a container name, ID or IP, or a MySQL endpoint's name
+    #[arg(long)]
+    target: String,
+}
+
+#[derive(clap::Args)]
+struct RunFlags {
+    /// The inventory (default: ./mend.toml)
+    #[arg(long, value_name = "FILE")]
+    inventory: Option<PathBuf>,
+    /// Where runs, journals, locks and backups live (default: the inventory's)
+    #[arg(long, value_name = "DIR")]
+    state_dir: Option<PathBuf>,
+    /// Steps acting at once
+    #[arg(long, default_value_t = 8)]
+    concurrency: usize,
+    /// Answers for steps a person performs, for tests and rehearsals: lines of
+    /// `STEP-OR-TEXT = yes|no`
+    #[arg(long, value_name = "FILE")]
+    answers: Option<PathBuf>,
+    /// Logs as text or JSON lines (JSON also prints the plan or summary as JSON)
+    #[arg(long, value_enum, default_value = "text")]
+    log_format: LogFormat,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum LogFormat {
+    Text,
+    Json,
+}
+
+impl RunFlags {
+    fn args(self, color: bool) -> commands::runtime::RunArgs {
+        init_logs(self.log_format, color);
+        commands::runtime::RunArgs {
+            inventory: self.inventory,
+            state_dir: self.state_dir,
+            concurrency: self.concurrency,
+            answers: self.answers,
+            json: self.log_format == LogFormat::Json,
+            color,
+        }
+    }
+}
+
+/// Structured logs on stderr; `RUST_LOG` filters them (default `info`).
+fn init_logs(format: LogFormat, color: bool) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    let _ = match format {
+        LogFormat::Json => builder.json().try_init(),
+        LogFormat::Text => builder.with_ansi(color).with_target(false).try_init(),
+    };
 }
 
 #[derive(Clone, Copy, clap::ValueEnum)]
@@ -93,6 +211,7 @@ fn main() {
             format,
             exit_zero,
             deny,
+            config,
         } => {
             if let Some(d) = &deny
                 && d != "warnings"
@@ -105,6 +224,7 @@ fn main() {
                 color,
                 exit_zero,
                 deny_warnings: deny.is_some(),
+                config,
             })
         }
         Command::Fmt { paths, check } => commands::fmt::run(&paths, check, color),
@@ -115,6 +235,30 @@ fn main() {
             };
             commands::graph::run(&file, on.as_deref(), format)
         }
+        Command::Plan { file, which, run } => {
+            commands::runtime::plan(&file, which.on.as_deref(), &which.target, &run.args(color))
+        }
+        Command::Run { file, which, run } => {
+            commands::runtime::run(&file, which.on.as_deref(), &which.target, &run.args(color))
+        }
+        Command::Resume { run_id, run } => commands::runtime::resume(&run_id, &run.args(color)),
+        Command::Answer {
+            run_id,
+            step,
+            answer,
+            inventory,
+            state_dir,
+        } => commands::runtime::answer(
+            &run_id,
+            &step,
+            &answer,
+            inventory.as_deref(),
+            state_dir.as_deref(),
+        ),
+        Command::Runs {
+            inventory,
+            state_dir,
+        } => commands::runtime::runs(inventory.as_deref(), state_dir.as_deref()),
         Command::Explain { code } => commands::explain::run(code.as_deref()),
     };
     match result {

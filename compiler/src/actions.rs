@@ -50,9 +50,13 @@ pub fn lower(name: &Ident, args: &[Arg], within: Option<Duration>) -> Result<Act
         }
     };
     let expect_words = |expected: &[&str], action: Action| {
-        if plain.len() == expected.len() && words.iter().zip(expected).all(|(w, e)| *w == Some(*e))
-        {
+        let prefix_ok = plain.len() >= expected.len()
+            && words.iter().zip(expected).all(|(w, e)| *w == Some(*e));
+        if prefix_ok && plain.len() == expected.len() {
             Ok(action)
+        } else if prefix_ok {
+            // `confirm alert restart`: a forgotten `;` makes the next step an argument.
+            Err(extra_argument(name, plain[expected.len()]))
         } else {
             let usage = std::iter::once(name.name.as_str())
                 .chain(expected.iter().copied())

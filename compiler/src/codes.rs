@@ -92,6 +92,9 @@ codes! {
     E0402 "unbounded-wait"     Error Hygiene "§4.1.3" "wait with no bound";
     E0403 "plaintext-secret"   Error Hygiene "§2.4" "credential in plain text";
     E0404 "alert-not-confirmed" Error Hygiene "every background" "acting on an alert never confirmed";
+    E0501 "duplicate-playbook" Error Repository "" "two playbooks fire on the same fault of the same component";
+    E0502 "unused-component"   Warning Repository "" "component declared and never used";
+    E0503 "unused-procedure"   Warning Repository "" "procedure never called";
 }
 
 impl Code {

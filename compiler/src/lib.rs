@@ -14,6 +14,7 @@ pub mod parallel;
 pub mod plan;
 pub mod program;
 pub mod render;
+pub mod repository;
 pub mod source;
 pub mod suggest;
 

@@ -627,11 +627,35 @@ impl<'p> Lowerer<'p> {
                 .map(|(n, _, _)| n.as_str())
                 .chain([name.name.as_str()])
                 .collect();
-            let mut d = Diagnostic::new(Code::E0304, self.file, format!("procedure `{}` calls itself: `{}`", name.name, cycle.join(" -> ")))
+            // The same cycle is found from each of its procedures: name it the same
+            // way every time (starting at its smallest name) so it is reported once.
+            let ring = &cycle[..cycle.len() - 1];
+            let start = ring
+                .iter()
+                .enumerate()
+                .min_by_key(|(_, n)| **n)
+                .map_or(0, |(i, _)| i);
+            let canonical: Vec<&str> = ring[start..]
+                .iter()
+                .chain(&ring[..start])
+                .chain(&ring[start..=start])
+                .copied()
+                .collect();
+            let mut d = Diagnostic::new(Code::E0304, self.file, format!("procedures call each other in a cycle: `{}`", canonical.join(" -> ")))
                 .primary(name.span, "this call closes the cycle")
                 .help("a recovery must end: replace the recursive call with `escalate` or a bounded `retry`");
             for (n, f, sp) in &self.calls[pos..] {
-                d = d.secondary_in(*f, *sp, format!("`{n}` called here"));
+                let is_definition = self
+                    .scope
+                    .procedures
+                    .get(n.as_str())
+                    .is_some_and(|(pf, p)| *pf == *f && p.name.span == *sp);
+                let label = if is_definition {
+                    format!("`{n}` defined here")
+                } else {
+                    format!("`{n}` called here")
+                };
+                d = d.secondary_in(*f, *sp, label);
             }
             self.diags.push(d);
             return Node::Seq(Vec::new());

@@ -58,6 +58,22 @@ impl Program {
                 .collect();
             let from = program.sources.get(id).path.clone();
             for imp in imports {
+                if !std::path::Path::new(&imp.path.value)
+                    .extension()
+                    .is_some_and(|e| e.eq_ignore_ascii_case("mend"))
+                {
+                    // Never read (and quote) an arbitrary file named in an import.
+                    diags.push(
+                        Diagnostic::new(
+                            Code::E0110,
+                            id,
+                            format!("`{}` is not a `.mend` file", imp.path.value),
+                        )
+                        .primary(imp.path.span, "imported here")
+                        .help("imports name other playbook files: `import \"common.mend\"`"),
+                    );
+                    continue;
+                }
                 let path = provider.resolve(&from, &imp.path.value);
                 let target = if let Some(t) = program.sources.lookup(&path) {
                     t

@@ -32,12 +32,9 @@ impl fmt::Debug for Report<'_> {
 /// The headline reads like rustc's: `error[E0202]: message`.
 impl fmt::Display for Report<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if !self.labels.is_empty()
-            && self.labels.iter().all(|l| !l.primary())
-            && self.related.is_empty()
-        {
-            // a related report (a label in another file): no second headline
-            return f.write_str("in this file");
+        if self.is_related() {
+            // a label in another file: no second headline
+            return write!(f, "see `{}`", self.source.name());
         }
         let sev = match self.diag.severity {
             Severity::Error => "error",
@@ -49,8 +46,20 @@ impl fmt::Display for Report<'_> {
 
 impl std::error::Error for Report<'_> {}
 
+impl Report<'_> {
+    /// A label in another file, drawn under the main report.
+    fn is_related(&self) -> bool {
+        !self.labels.is_empty()
+            && self.labels.iter().all(|l| !l.primary())
+            && self.related.is_empty()
+    }
+}
+
 impl miette::Diagnostic for Report<'_> {
     fn severity(&self) -> Option<miette::Severity> {
+        if self.is_related() {
+            return Some(miette::Severity::Advice);
+        }
         Some(match self.diag.severity {
             Severity::Error => miette::Severity::Error,
             Severity::Warning => miette::Severity::Warning,
@@ -58,6 +67,9 @@ impl miette::Diagnostic for Report<'_> {
     }
 
     fn help<'b>(&'b self) -> Option<Box<dyn fmt::Display + 'b>> {
+        if self.is_related() {
+            return None;
+        }
         let mut text = self.diag.help.clone().unwrap_or_default();
         for n in &self.diag.notes {
             if !text.is_empty() {
@@ -99,6 +111,21 @@ fn span(s: mend_grammar::ast::Span) -> SourceSpan {
 /// The rustc-like report of one diagnostic.
 pub fn render(diag: &Diagnostic, sources: &SourceMap, style: Style) -> String {
     let file = sources.get(diag.file);
+    // miette pads with widths that must fit in a u16; a line that long cannot be
+    // drawn usefully anyway.
+    let line_too_long = diag.labels.iter().any(|l| {
+        let text = &sources.get(l.file).text;
+        let start = text[..l.span.start.min(text.len())]
+            .rfind('\n')
+            .map_or(0, |i| i + 1);
+        let end = text[l.span.end.min(text.len())..]
+            .find('\n')
+            .map_or(text.len(), |i| l.span.end + i);
+        end - start > 4096
+    });
+    if line_too_long {
+        return format!("{} (the line is too long to draw)", short(diag, sources));
+    }
     let labels = diag
         .labels
         .iter()

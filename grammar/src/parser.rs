@@ -91,6 +91,8 @@ fn check_nesting(source: &str) -> Option<SyntaxError> {
                     });
                 }
             }
+            // `=>` and `==` close nothing
+            b'=' if matches!(bytes.get(i + 1), Some(b'>' | b'=')) => i += 1,
             b'>' | b'}' | b')' => depth = depth.saturating_sub(1),
             _ => {}
         }

@@ -1,2 +1,16 @@
 //! The one integration-test binary.
 mod fmt;
+
+mod ci_formats;
+mod cli;
+mod codes;
+mod mistakes;
+mod pictures;
+mod robustness;
+mod runtime_docker;
+mod runtime_lab;
+mod runtime_mysql;
+mod runtime_playbook;
+mod runtime_zk;
+mod stdlib;
+mod support;

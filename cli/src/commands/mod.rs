@@ -4,3 +4,4 @@ pub mod check;
 pub mod explain;
 pub mod fmt;
 pub mod graph;
+pub mod runtime;

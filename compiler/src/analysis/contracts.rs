@@ -19,7 +19,7 @@
 //! | `verify` | verified | |
 //! | any step that changes something | not verified any more | |
 
-use super::state::{RoleKey, RoleName, State, backup, container, flag, store, yes};
+use super::state::{RoleKey, RoleName, State, Why, backup, container, flag, store, yes};
 use crate::lower::LoweredPlaybook;
 use crate::plan::{Action, BackupSource, RoleSource, Target};
 
@@ -35,7 +35,7 @@ pub fn apply(
         return lookup_role(pb, target, before);
     }
     let mut s = before.clone();
-    let why = Some(id.to_string());
+    let why: Why = Some(id.into());
     s.each(|f| {
         if action.mutates() {
             f.verified = yes::NO;

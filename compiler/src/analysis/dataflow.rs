@@ -40,8 +40,15 @@ pub fn run(pb: &LoweredPlaybook, g: &StepGraph, out: &mut Vec<Finding>) -> Flow 
                 .collect();
             State::parallel(&flow.after[fork.index()], &branches)
         } else {
-            let mut s = State::default();
-            for e in g.graph.edges_directed(node, Direction::Incoming) {
+            // The join of the incoming edges' states; the first is taken as it is
+            // (joining it into the empty state would only copy it once more).
+            let mut incoming = g.graph.edges_directed(node, Direction::Incoming);
+            let mut s = incoming
+                .next()
+                .map_or_else(State::default, |e| {
+                    edge_state(g, &flow, e.source(), e.weight())
+                });
+            for e in incoming {
                 s.join(&edge_state(g, &flow, e.source(), e.weight()));
             }
             s
@@ -115,12 +122,21 @@ fn edge_state(g: &StepGraph, flow: &Flow, from: NodeIndex, edge: &GEdge) -> Stat
 
 /// The values arm `i` can match: its own, less those of the arms before it.
 fn arm_values(subject: &str, arms: &[Vec<String>], i: usize) -> Vec<String> {
-    let all: Vec<String> = SUBJECTS
+    let Some(all) = SUBJECTS
         .iter()
         .find(|(s, _)| *s == subject)
-        .map(|(_, v)| v.iter().map(|x| (*x).to_string()).collect())
-        .unwrap_or_default();
-    let earlier: Vec<&String> = arms[..i].iter().flatten().collect();
+        .map(|(_, v)| v.iter().map(|x| (*x).to_string()).collect::<Vec<_>>())
+    else {
+        // An unknown subject is reported (E0112); every arm stays possible.
+        return vec!["_".to_string()];
+    };
+    let known = |p: &String| p == "_" || all.contains(p);
+    // A value the subject never takes is reported (E0112); such an arm is not
+    // called unreachable on top of that.
+    if arms[i].iter().any(|p| !known(p)) {
+        return vec!["_".to_string()];
+    }
+    let earlier: Vec<&String> = arms[..i].iter().flatten().filter(|p| known(p)).collect();
     if earlier.iter().any(|p| *p == "_") {
         return Vec::new();
     }

@@ -44,8 +44,28 @@ fn to_diagnostic(pb: &LoweredPlaybook, f: Finding) -> Diagnostic {
             .map_or((pb.file, pb.header), |o| (o.file, o.span)),
         At::Header => (pb.file, pb.header),
     };
-    let (file, span) = place(&f.at);
-    let mut d = Diagnostic::new(f.code, file, f.message).primary(span, f.label);
+    let (mut file, mut span) = place(&f.at);
+    let mut label = f.label;
+    let mut inside = None;
+    if file != pb.file
+        && let At::Step(id) = &f.at
+    {
+        // A procedure from another file: the finding is about this playbook's use of
+        // it, so it is shown at the call here, and the step itself is labelled there.
+        let call = in_playbook_file(pb, id);
+        if let Some(o) = pb.origins.get(&call).filter(|o| o.file == pb.file) {
+            inside = Some((
+                file,
+                span,
+                std::mem::replace(&mut label, "in this call".to_string()),
+            ));
+            (file, span) = (o.file, o.span);
+        }
+    }
+    let mut d = Diagnostic::new(f.code, file, f.message).primary(span, label);
+    if let Some((pf, ps, l)) = inside {
+        d = d.secondary_in(pf, ps, l);
+    }
     for (at, msg) in &f.secondary {
         // A step inside an inlined procedure is shown at its call in this file.
         let at = match at {

@@ -12,6 +12,7 @@
 
 use crate::plan::{Role, Target};
 use std::collections::BTreeMap;
+use std::rc::Rc;
 
 /// Container lifecycle.
 pub mod container {
@@ -51,8 +52,9 @@ pub mod yes {
     pub const NO: u8 = 2;
 }
 
-/// A step id, for "made here" labels.
-pub type Why = Option<String>;
+/// A step id, for "made here" labels. Shared, not copied: states are cloned on
+/// every edge of the step graph.
+pub type Why = Option<Rc<str>>;
 
 /// What is known of one target.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -411,7 +411,12 @@ impl Printer<'_> {
                 body,
                 ..
             } => {
-                let head = format!("each {} on {}{} ", var.name, scope.name, of_text(of.as_ref()));
+                let head = format!(
+                    "each {} on {}{} ",
+                    var.name,
+                    scope.name,
+                    of_text(of.as_ref())
+                );
                 let tail = format!("{}{tail}", self.limit(s));
                 self.broken(&prefix, &[(head.as_str(), body)], &tail, end);
             }

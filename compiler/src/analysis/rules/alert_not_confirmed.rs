@@ -12,7 +12,7 @@ pub(super) fn check(cx: &StepCtx<'_>, out: &mut Vec<Finding>) {
     }
     if cx.state.by_role.values().any(|f| f.alert & yes::NO != 0) {
         out.push(
-            Finding::new(Code::E0404, cx.at(), format!("`{}` acts before the alert is confirmed", step_word(cx)), "changes the system on an unconfirmed alert")
+            Finding::new(Code::E0404, cx.at(), format!("{} acts before the alert is confirmed", step_word(cx)), "changes the system on an unconfirmed alert")
                 .also(At::Header, "the playbook fires on an alert")
                 .help("start with `confirm alert`: a person checks the alert is real before anything changes"),
         );

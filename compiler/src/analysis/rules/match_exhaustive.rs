@@ -18,7 +18,12 @@ pub(super) fn check(
     let Some((_, values)) = SUBJECTS.iter().find(|(s, _)| *s == subject) else {
         return;
     };
-    if arms.iter().flatten().any(|p| p == "_") {
+    // `_` covers everything; a value the subject never takes is E0112 already.
+    if arms
+        .iter()
+        .flatten()
+        .any(|p| p == "_" || !values.contains(&p.as_str()))
+    {
         return;
     }
     // Inside `master => …` a nested `match role` need not handle `slave`.

@@ -98,7 +98,12 @@ pub fn component_of<'a>(pb: &'a LoweredPlaybook, target: &Target) -> Option<&'a 
     match target {
         Target::SelfNode | Target::Peer => pb.plan.component(&pb.plan.component),
         Target::Component(c) => pb.plan.component(c),
-        Target::Var(v) => pb.vars.get(v).cloned().flatten().and_then(|c| pb.plan.component(&c)),
+        Target::Var(v) => pb
+            .vars
+            .get(v)
+            .cloned()
+            .flatten()
+            .and_then(|c| pb.plan.component(&c)),
     }
 }
 

@@ -19,7 +19,7 @@ pub(super) fn check(pb: &LoweredPlaybook, kind: ExitKind, state: &State, out: &m
     for (target, t) in &merged.targets {
         let name = super::target_name(pb, target);
         if t.strict & flag::OFF != 0 {
-            let at = t.lenient_at.clone().map_or(At::Header, At::Step);
+            let at = t.lenient_at.as_deref().map_or(At::Header, |s| At::Step(s.to_string()));
             push(
                 out,
                 at,
@@ -29,7 +29,10 @@ pub(super) fn check(pb: &LoweredPlaybook, kind: ExitKind, state: &State, out: &m
             );
         }
         if t.parallel & flag::OFF != 0 {
-            let at = t.parallel_off_at.clone().map_or(At::Header, At::Step);
+            let at = t
+                .parallel_off_at
+                .as_deref()
+                .map_or(At::Header, |s| At::Step(s.to_string()));
             push(
                 out,
                 at,

@@ -13,21 +13,22 @@ use crate::diagnostic::Diagnostic;
 use crate::source::FileId;
 use mend_grammar::ast::{self, Arg, Item, StepKind};
 
+/// Longest first: `accessKeySecret` is a key, not a `secret`.
 const KEYS: &[&str] = &[
+    "access_key_secret",
+    "accesskeysecret",
+    "private_key",
+    "access_key",
+    "secret_key",
+    "accesskey",
+    "secretkey",
     "password",
+    "api_key",
     "passwd",
-    "pwd",
+    "apikey",
     "secret",
     "token",
-    "access_key",
-    "accesskey",
-    "secret_key",
-    "secretkey",
-    "accesskeysecret",
-    "access_key_secret",
-    "api_key",
-    "apikey",
-    "private_key",
+    "pwd",
 ];
 
 /// Checks every string of a file.

@@ -21,7 +21,7 @@ pub(super) fn check(cx: &StepCtx<'_>, out: &mut Vec<Finding>) {
     if let Some(t) = risky {
         let (at, why) = match t.read_only_forgotten_at {
             Some(step) => (
-                At::Step(step),
+                At::Step(step.to_string()),
                 "the peer may have been promoted while this ran",
             ),
             None => (
