@@ -69,7 +69,21 @@ pub struct Lowerer<'p> {
     /// What a step acts on without `on`: `self`, a fan-out's variable, or a
     /// procedure's first parameter.
     default_target: Target,
+    /// Block nesting, counted across inlined procedures.
+    depth: usize,
+    /// Steps lowered so far in this playbook.
+    steps: usize,
+    /// The budget was exceeded and said so once.
+    too_big: bool,
 }
+
+/// Nesting deeper than this once procedures are inlined is refused: a chain of
+/// procedures must not overflow the stack (found by fuzzing).
+pub const MAX_INLINED_DEPTH: usize = 256;
+
+/// Steps in one playbook once procedures are inlined: procedures that each call the
+/// next twice would otherwise inline 2^n steps (found by fuzzing).
+pub const MAX_INLINED_STEPS: usize = 50_000;
 
 impl<'p> Lowerer<'p> {
     pub fn new(program: &'p Program, scope: &'p Scope<'p>, file: FileId) -> Self {
@@ -85,6 +99,9 @@ impl<'p> Lowerer<'p> {
             file,
             components_used: Vec::new(),
             default_target: Target::SelfNode,
+            depth: 0,
+            steps: 0,
+            too_big: false,
         }
     }
 
@@ -193,6 +210,39 @@ impl<'p> Lowerer<'p> {
     }
 
     fn block(&mut self, block: &ast::Block, prefix: &str) -> Node {
+        if self.depth >= MAX_INLINED_DEPTH || self.steps >= MAX_INLINED_STEPS {
+            self.refuse_size(block.span);
+            return Node::Seq(Vec::new());
+        }
+        self.depth += 1;
+        let node = self.block_inner(block, prefix);
+        self.depth -= 1;
+        node
+    }
+
+    /// Reports, once, a playbook too deep or too large once procedures are inlined.
+    fn refuse_size(&mut self, span: Span) {
+        if std::mem::replace(&mut self.too_big, true) {
+            return;
+        }
+        let (what, limit) = if self.depth >= MAX_INLINED_DEPTH {
+            (
+                "nested more than",
+                format!("{MAX_INLINED_DEPTH} blocks deep"),
+            )
+        } else {
+            ("larger than", format!("{MAX_INLINED_STEPS} steps"))
+        };
+        let mut d = Diagnostic::new(Code::E0003, self.file, format!("with its procedures inlined, this playbook is {what} {limit}"))
+            .primary(span, "the limit is reached here")
+            .help("procedures that call each other in a long chain, or call the next one several times, multiply: flatten the chain");
+        if let Some((n, f, sp)) = self.calls.last() {
+            d = d.secondary_in(*f, *sp, format!("inside `{n}`"));
+        }
+        self.diags.push(d);
+    }
+
+    fn block_inner(&mut self, block: &ast::Block, prefix: &str) -> Node {
         let mut seq = Vec::new();
         let mut k = 0;
         for group in &block.seq {
@@ -221,6 +271,7 @@ impl<'p> Lowerer<'p> {
     }
 
     fn step(&mut self, step: &ast::Step, id: &str) -> Node {
+        self.steps += 1;
         self.origin(id, step.body_span);
         for allow in &step.allows {
             match crate::codes::Code::parse(&allow.code.name) {

@@ -43,11 +43,9 @@ pub fn run(pb: &LoweredPlaybook, g: &StepGraph, out: &mut Vec<Finding>) -> Flow 
             // The join of the incoming edges' states; the first is taken as it is
             // (joining it into the empty state would only copy it once more).
             let mut incoming = g.graph.edges_directed(node, Direction::Incoming);
-            let mut s = incoming
-                .next()
-                .map_or_else(State::default, |e| {
-                    edge_state(g, &flow, e.source(), e.weight())
-                });
+            let mut s = incoming.next().map_or_else(State::default, |e| {
+                edge_state(g, &flow, e.source(), e.weight())
+            });
             for e in incoming {
                 s.join(&edge_state(g, &flow, e.source(), e.weight()));
             }

@@ -19,7 +19,10 @@ pub(super) fn check(pb: &LoweredPlaybook, kind: ExitKind, state: &State, out: &m
     for (target, t) in &merged.targets {
         let name = super::target_name(pb, target);
         if t.strict & flag::OFF != 0 {
-            let at = t.lenient_at.as_deref().map_or(At::Header, |s| At::Step(s.to_string()));
+            let at = t
+                .lenient_at
+                .as_deref()
+                .map_or(At::Header, |s| At::Step(s.to_string()));
             push(
                 out,
                 at,

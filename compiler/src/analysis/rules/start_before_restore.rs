@@ -29,7 +29,8 @@ pub(super) fn check(cx: &StepCtx<'_>, out: &mut Vec<Finding>) {
                     )
                     .help("put `restore store` between `recreate … paused` and `start`");
                     if let Some(at) = &t.destroyed_at {
-                        finding = finding.also(super::At::Step(at.to_string()), "store destroyed here");
+                        finding =
+                            finding.also(super::At::Step(at.to_string()), "store destroyed here");
                     }
                     out.push(finding);
                     return;
