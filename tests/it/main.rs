@@ -4,6 +4,8 @@ mod fmt;
 mod ci_formats;
 mod cli;
 mod codes;
+mod lab_scenarios;
+mod lab_support;
 mod mistakes;
 mod pictures;
 mod robustness;
