@@ -325,7 +325,9 @@ impl Lower {
         let mut seq = Vec::new();
         if let Some(s) = meaningful(pair.into_inner()).next() {
             for par in meaningful(s.into_inner()) {
-                let mut group: Vec<Step> = meaningful(par.into_inner()).map(|st| self.step(st)).collect();
+                let mut group: Vec<Step> = meaningful(par.into_inner())
+                    .map(|st| self.step(st))
+                    .collect();
                 // Almost every group holds one step; the collect reserved room for four,
                 // which was half the memory of a 10,000-file check.
                 group.shrink_to_fit();
