@@ -12,35 +12,7 @@ use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 fn binary() -> PathBuf {
-    if let Some(p) = std::env::var_os("MEND_BIN") {
-        return PathBuf::from(p);
-    }
-    let target = std::env::var_os("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .map(|t| {
-            if t.is_absolute() {
-                t
-            } else {
-                repo_root().join(t)
-            }
-        })
-        .unwrap_or_else(|| repo_root().join("target"));
-    let exe = format!("mend{}", std::env::consts::EXE_SUFFIX);
-    ["debug", "release"]
-        .iter()
-        .map(|profile| target.join(profile).join(&exe))
-        .filter_map(|p| {
-            let modified = p.metadata().ok()?.modified().ok()?;
-            Some((modified, p))
-        })
-        .max()
-        .map(|(_, p)| p)
-        .unwrap_or_else(|| {
-            panic!(
-                "no mend binary in {}/{{debug,release}}: run `cargo build -p mend-cli` before these tests",
-                target.display()
-            )
-        })
+    crate::support::mend_binary()
 }
 
 /// `mend ARGS…` from the repository root, stdin closed, colour variables cleared.

@@ -206,3 +206,34 @@ pub(crate) fn header_failure(rel: &str) -> Option<String> {
         )
     })
 }
+
+/// The `mend` binary: `MEND_BIN`, else the newest of `target/{debug,release}/mend`
+/// (build it with `cargo build -p mend-cli`; `scripts/test` does).
+pub(crate) fn mend_binary() -> PathBuf {
+    if let Some(p) = std::env::var_os("MEND_BIN") {
+        return PathBuf::from(p);
+    }
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .map(|t| {
+            if t.is_absolute() {
+                t
+            } else {
+                repo_root().join(t)
+            }
+        })
+        .unwrap_or_else(|| repo_root().join("target"));
+    let exe = format!("mend{}", std::env::consts::EXE_SUFFIX);
+    ["debug", "release"]
+        .iter()
+        .map(|profile| target.join(profile).join(&exe))
+        .filter_map(|p| Some((p.metadata().ok()?.modified().ok()?, p)))
+        .max()
+        .map(|(_, p)| p)
+        .unwrap_or_else(|| {
+            panic!(
+                "no mend binary in {}/{{debug,release}}: run `cargo build -p mend-cli` before these tests",
+                target.display()
+            )
+        })
+}
