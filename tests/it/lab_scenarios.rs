@@ -695,8 +695,8 @@ fn watch_read_only(s: &Scenario, stop: Arc<AtomicBool>) -> std::thread::JoinHand
 
 /// §1.7 → §4.2: the control database's master fails; its peer is read-only. The
 /// playbook judges the role by the peer, starts the failed MySQL itself (`startup
-/// mysql`: `scripts/lab mysql-start primary --read-only`, the inventory's command on
-/// this machine), repairs replication both ways, and only then makes it writable —
+/// mysql`: `scripts/lab mysql-start primary --read-only`, the inventory's command, run
+/// over SSH through the lab's sshd on loopback), repairs replication both ways, and only then makes it writable —
 /// never two writable nodes, watched all along.
 #[test]
 fn control_db_master_restarted_never_two_writable() {
@@ -737,10 +737,10 @@ fn control_db_master_restarted_never_two_writable() {
         role.contains("is the master") && role.contains("does not answer"),
         "§4.2: the failed node is judged by its peer: {role}"
     );
+    let started = r.ok_step("startup mysql");
     assert!(
-        r.ok_step("startup mysql")
-            .contains("mysql-start primary --read-only"),
-        "started again by the playbook"
+        started.contains("mysql-start primary --read-only") && started.contains("over ssh"),
+        "started again by the playbook, over SSH: {started}"
     );
     let journal = r.journal();
     assert!(

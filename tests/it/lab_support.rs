@@ -501,12 +501,16 @@ impl Scenario {
                 self.get("MEND_LAB_MYSQL_PASSWORD_FILE"),
             ),
             ("@REPO@", self.root.display().to_string()),
+            ("@SSH_PORT@", port("MEND_LAB_SSH")),
+            ("@SSH_USER@", self.get("MEND_LAB_SSH_USER")),
+            ("@SSH_KEY@", self.get("MEND_LAB_SSH_KEY")),
+            ("@SSH_KNOWN_HOSTS@", self.get("MEND_LAB_SSH_KNOWN_HOSTS")),
         ];
         for (k, v) in values {
             s = s.replace(k, &v);
         }
         assert!(
-            !s.contains("@MYSQL") && !s.contains("@REPO@"),
+            !s.contains("@MYSQL") && !s.contains("@REPO@") && !s.contains("@SSH"),
             "{fixture}: {s}"
         );
         let out = self.work.0.join(fixture.replace('/', "_"));

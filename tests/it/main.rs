@@ -13,6 +13,7 @@ mod runtime_docker;
 mod runtime_lab;
 mod runtime_mysql;
 mod runtime_playbook;
+mod runtime_ssh;
 mod runtime_zk;
 mod stdlib;
 mod support;

@@ -105,11 +105,17 @@ pub(crate) async fn host_step(exec: &Exec, step: &Step, id: &str, inst: &Instanc
     let (host, cmd) = host_command(&exec.inventory, &step.action, inst);
     if exec.drivers.host.can_run_on(&host) {
         let out = exec.drivers.host.run(&host, &split_command(&cmd)).await?;
+        let route = exec.drivers.host.route(&host);
+        let on = if route.is_empty() {
+            format!("on {host}")
+        } else {
+            format!("on {host} {route}")
+        };
         return if out.exit_code == 0 {
-            Ok(Done::msg(format!("`{cmd}` on {host} exited 0")))
+            Ok(Done::msg(format!("`{cmd}` {on} exited 0")))
         } else {
             Err(ActError::Failed(format!(
-                "`{cmd}` on {host} exited {}: {}",
+                "`{cmd}` {on} exited {}: {}",
                 out.exit_code,
                 out.output.trim()
             )))

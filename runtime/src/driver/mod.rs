@@ -5,7 +5,7 @@
 //! world by construction; the executor gets both ([`Drivers`]).
 //!
 //! Implementations: [`docker::BollardDocker`], [`mysql::MysqlAsync`], [`zk::ZkClient`],
-//! [`host::NoSsh`], and [`fake::FakeWorld`] (in memory, for tests and benchmarks).
+//! [`host::Hosts`] (local or over SSH), [`host::NoSsh`], and [`fake::FakeWorld`] (in memory, for tests and benchmarks).
 
 pub mod archive;
 pub mod broker_role;
@@ -328,6 +328,11 @@ pub trait HostDriver: Send + Sync {
     fn can_run_on(&self, host: &str) -> bool;
     /// Why not, for plans and prompts.
     fn why_not(&self, host: &str) -> String;
+    /// How a command reaches `host` (`over ssh admin@10.0.0.5:22`), for plans; empty
+    /// when there is nothing to say.
+    fn route(&self, _host: &str) -> String {
+        String::new()
+    }
     async fn run(&self, host: &str, argv: &[String]) -> DriverResult<ExecOutput>;
 }
 

@@ -32,8 +32,11 @@
 //!
 //! [ssh.db1]                             # optional; without it host steps go to a person
 //! address = "10.0.0.5"
+//! port = 22
 //! user = "admin"
-//! identity_file = "keys/db1"
+//! identity_file = "keys/db1"             # default: the ssh client's own keys and agent
+//! known_hosts = "keys/known_hosts"       # default: ~/.ssh/known_hosts; always checked strictly
+//! connect_timeout_secs = 10
 //! startup_mysql = "myadm -P {port} -d startup"   # {port} {name} {host}
 //!
 //! [ssh.here]                            # the machine mend runs on (the lab)
@@ -41,9 +44,10 @@
 //! startup_mysql = "scripts/lab mysql-start {name} --read-only"
 //! ```
 //!
-//! mend has no SSH transport yet: host steps on a `local` host run here (argv, no
-//! shell); on any other host they become steps for a person, who is shown the exact
-//! command.
+//! Host steps on a `local` host run here (argv, no shell); on an `[ssh.*]` host with an
+//! `address` they run over SSH through the system's OpenSSH client (each argument
+//! quoted for the remote shell, so values stay data); a host with no `[ssh.*]` entry
+//! gets a step for a person, who is shown the exact command.
 //!
 //! A password written inline (`password = "…"`) is refused: credentials come from an
 //! environment variable or a file, read when the driver connects (see
@@ -196,6 +200,10 @@ pub struct SshEndpoint {
     pub port: u16,
     pub user: Option<String>,
     pub identity_file: Option<PathBuf>,
+    /// The known-hosts file the host key is checked against (strictly: an unknown or
+    /// changed key refuses the connection). `None`: the ssh client's default.
+    pub known_hosts: Option<PathBuf>,
+    pub connect_timeout_secs: u64,
     /// The §4.1.3 command; `{port}`, `{name}` (the `[mysql.*]` entry) and `{host}`
     /// replaced. Default `myadm -P {port} -d startup`.
     pub startup_mysql: String,
@@ -275,6 +283,8 @@ struct RawSsh {
     port: Option<u16>,
     user: Option<String>,
     identity_file: Option<PathBuf>,
+    known_hosts: Option<PathBuf>,
+    connect_timeout_secs: Option<u64>,
     startup_mysql: Option<String>,
     restart_daemon: Option<String>,
 }
@@ -352,6 +362,16 @@ impl Inventory {
         let mut ssh = BTreeMap::new();
         for (name, s) in raw.ssh {
             let address = match (s.address, s.local) {
+                // handed to `ssh` as its destination: an option there (`-oProxyCommand=…`)
+                // would be code, so refuse anything that could read as one
+                (Some(a), _)
+                    if a.is_empty() || a.starts_with('-') || a.contains(char::is_whitespace) =>
+                {
+                    return Err(err(format!(
+                        "`[ssh.{name}]` address `{}` is not a host name or address",
+                        a.escape_debug()
+                    )));
+                }
                 (Some(a), _) => a,
                 (None, true) => "localhost".to_owned(),
                 (None, false) => {
@@ -369,6 +389,8 @@ impl Inventory {
                     port: s.port.unwrap_or(22),
                     user: s.user,
                     identity_file: s.identity_file.map(rel),
+                    known_hosts: s.known_hosts.map(rel),
+                    connect_timeout_secs: s.connect_timeout_secs.unwrap_or(10).max(1),
                     startup_mysql: s
                         .startup_mysql
                         .unwrap_or_else(|| "myadm -P {port} -d startup".into()),

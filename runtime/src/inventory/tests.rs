@@ -96,3 +96,24 @@ fn the_lab_example_parses() {
     assert_eq!(inv.mysql_of("dbnode").count(), 2);
     assert!(inv.ssh["here"].local);
 }
+
+#[test]
+fn ssh_endpoints_take_known_hosts_and_refuse_option_like_addresses() {
+    let inv = Inventory::parse(
+        "[ssh.db1]\naddress = \"127.0.0.1\"\nport = 2222\nuser = \"admin\"\nidentity_file = \"k/id\"\nknown_hosts = \"k/kh\"\n",
+        "m",
+        Some(std::path::Path::new("/etc/mend")),
+    )
+    .unwrap();
+    let ep = &inv.ssh["db1"];
+    assert_eq!(ep.port, 2222);
+    assert_eq!(
+        ep.known_hosts.as_deref(),
+        Some(std::path::Path::new("/etc/mend/k/kh"))
+    );
+    assert_eq!(ep.connect_timeout_secs, 10);
+    for bad in ["-oProxyCommand=touch x", "a b", ""] {
+        let e = Inventory::parse(&format!("[ssh.h]\naddress = {bad:?}\n"), "m", None).unwrap_err();
+        assert!(e.message.contains("not a host name"), "{bad}: {e}");
+    }
+}

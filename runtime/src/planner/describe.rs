@@ -40,7 +40,12 @@ impl Planner<'_> {
             if !self.drivers.host.can_run_on(&host) {
                 n.push(self.drivers.host.why_not(&host));
             }
-            (Some(format!("runs `{cmd}` on host `{host}`")), n)
+            let route = self.drivers.host.route(&host);
+            let sep = if route.is_empty() { "" } else { " " };
+            (
+                Some(format!("runs `{cmd}` on host `{host}`{sep}{route}")),
+                n,
+            )
         };
         let changes = match &step.action {
             Action::ConfirmAlert => {

@@ -1,0 +1,142 @@
+//! Host commands over SSH, through the system's OpenSSH client (the `openssh` crate:
+//! one ControlMaster connection per host, one `ssh` process per command over it).
+//!
+//! Why the system client: it is what operators already configure and trust (their
+//! `~/.ssh/config`, agent and known hosts keep working), and host keys are checked by
+//! OpenSSH itself, always strictly: an unknown or changed key refuses the connection.
+//!
+//! Values stay data: each argument is quoted for the remote shell
+//! (`OwningCommand::arg`), so `a; rm -rf /` arrives as one argument, never as code.
+
+use super::{exit_code, output_tail};
+use crate::driver::{DriverError, DriverResult, ExecOutput};
+use crate::inventory::SshEndpoint;
+use openssh::{KnownHosts, Session, SessionBuilder};
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::Mutex;
+
+/// Live SSH connections, one per host, opened on first use and checked before each
+/// command (a master that died is replaced; the command itself is never retried).
+#[derive(Default)]
+pub struct SshSessions {
+    live: Mutex<HashMap<String, Arc<Session>>>,
+}
+
+impl std::fmt::Debug for SshSessions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SshSessions").finish_non_exhaustive()
+    }
+}
+
+/// `user@address:port`.
+pub(super) fn destination(ep: &SshEndpoint) -> String {
+    let user = ep
+        .user
+        .as_deref()
+        .map(|u| format!("{u}@"))
+        .unwrap_or_default();
+    format!("{user}{}:{}", ep.address, ep.port)
+}
+
+/// `ssh user@address:port (host NAME)`, for messages.
+fn describe(ep: &SshEndpoint) -> String {
+    format!("ssh {} (host `{}`)", destination(ep), ep.name)
+}
+
+/// An error and its causes on one line: the crate's own message is generic ("failed
+/// to connect to the remote host"); the cause says why (ssh's own words).
+fn chain(e: &dyn std::error::Error) -> String {
+    let mut s = e.to_string();
+    let mut cur = e.source();
+    while let Some(c) = cur {
+        let more = c.to_string();
+        let more = more.trim();
+        if !more.is_empty() && !s.contains(more) {
+            s.push_str(": ");
+            s.push_str(more);
+        }
+        cur = c.source();
+    }
+    s.replace('\n', " ").trim().to_owned()
+}
+
+impl SshSessions {
+    async fn connect(ep: &SshEndpoint) -> DriverResult<Session> {
+        let mut b = SessionBuilder::default();
+        b.port(ep.port)
+            .known_hosts_check(KnownHosts::Strict)
+            .connect_timeout(Duration::from_secs(ep.connect_timeout_secs))
+            .server_alive_interval(Duration::from_secs(15))
+            // the ControlMaster socket: a short path (sun_path is 108 bytes)
+            .control_directory(std::env::temp_dir());
+        if let Some(u) = &ep.user {
+            b.user(u.clone());
+        }
+        if let Some(k) = &ep.identity_file {
+            b.keyfile(k);
+        }
+        if let Some(k) = &ep.known_hosts {
+            b.user_known_hosts_file(k);
+        }
+        b.connect(&ep.address).await.map_err(|e| {
+            DriverError::unreachable(format!("{}: cannot connect: {}", describe(ep), chain(&e)))
+        })
+    }
+
+    /// The live session to `ep`, opening (or reopening) it.
+    async fn session(&self, ep: &SshEndpoint) -> DriverResult<Arc<Session>> {
+        let mut live = self.live.lock().await;
+        if let Some(s) = live.get(&ep.name) {
+            if s.check().await.is_ok() {
+                return Ok(s.clone());
+            }
+            tracing::info!(host = %ep.name, "ssh connection lost; reconnecting");
+            live.remove(&ep.name);
+        }
+        let s = Arc::new(Self::connect(ep).await?);
+        live.insert(ep.name.clone(), s.clone());
+        Ok(s)
+    }
+
+    /// Runs `argv` on the host; a non-zero exit is an output, not an error.
+    pub async fn run(&self, ep: &SshEndpoint, argv: &[String]) -> DriverResult<ExecOutput> {
+        let (cmd, args) = argv
+            .split_first()
+            .ok_or_else(|| DriverError::other("an empty host command"))?;
+        let session = self.session(ep).await?;
+        let result = session
+            .command(cmd.as_str())
+            .args(args.iter().map(String::as_str))
+            .stdin(openssh::Stdio::null())
+            .output()
+            .await;
+        let out = match result {
+            Ok(out) => out,
+            // The crate turns the remote shell's 127 into an error; for a step it is
+            // the command's own failure (a typo in the inventory's command), not SSH's.
+            Err(openssh::Error::Remote(e)) if e.kind() == std::io::ErrorKind::NotFound => {
+                return Ok(ExecOutput {
+                    exit_code: 127,
+                    output: format!("`{cmd}`: command not found on the host"),
+                });
+            }
+            Err(e) => {
+                return Err(DriverError::unreachable(format!(
+                    "{}: `{}` could not be run: {}",
+                    describe(ep),
+                    argv.join(" "),
+                    chain(&e)
+                )));
+            }
+        };
+        // ssh itself exits 255 when the connection broke under the command.
+        let code = exit_code(out.status);
+        let output = output_tail(&out.stdout, &out.stderr);
+        Ok(ExecOutput {
+            exit_code: code,
+            output,
+        })
+    }
+}
