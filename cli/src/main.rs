@@ -116,10 +116,15 @@ enum Command {
     },
     /// List the runs in the state directory and the questions they wait on
     Runs {
+        /// The inventory whose `state_dir` to read (default: ./mend.toml)
         #[arg(long, value_name = "FILE")]
         inventory: Option<PathBuf>,
+        /// The state directory to read (overrides the inventory's)
         #[arg(long, value_name = "DIR")]
         state_dir: Option<PathBuf>,
+        /// `human`: a table; `json`: one object per run and line, for scripts
+        #[arg(long, value_enum, default_value = "human")]
+        format: RunsFormat,
     },
     /// Print the page of a diagnostic code (`mend explain E0202`), or list them all
     Explain {
@@ -193,6 +198,13 @@ fn init_logs(format: LogFormat, color: bool) {
     };
 }
 
+/// How `mend runs` prints.
+#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum RunsFormat {
+    Human,
+    Json,
+}
+
 #[derive(Clone, Copy, clap::ValueEnum)]
 enum GraphFormatArg {
     /// Graphviz: `mend graph f.mend | dot -Tsvg > f.svg`
@@ -258,7 +270,12 @@ fn main() {
         Command::Runs {
             inventory,
             state_dir,
-        } => commands::runtime::runs(inventory.as_deref(), state_dir.as_deref()),
+            format,
+        } => commands::runtime::runs(
+            inventory.as_deref(),
+            state_dir.as_deref(),
+            format == RunsFormat::Json,
+        ),
         Command::Explain { code } => commands::explain::run(code.as_deref()),
     };
     match result {

@@ -78,6 +78,10 @@ impl Observer for NoopObserver {
 }
 
 /// Logs events with `tracing` (structured fields; JSON with a JSON subscriber).
+///
+/// A step's or run's own words go in a field named `detail`, never `message`: tracing
+/// keeps the event's text ("step finished") under `message`, and a second field of
+/// that name makes a JSON object with the key twice, which many log tools drop.
 #[derive(Debug, Default, Clone, Copy)]
 pub struct TracingObserver;
 
@@ -131,7 +135,7 @@ impl Observer for TracingObserver {
                         text,
                         target,
                         status,
-                        message,
+                        detail = message,
                         elapsed_ms = ms,
                         "step finished"
                     );
@@ -141,7 +145,7 @@ impl Observer for TracingObserver {
                         text,
                         target,
                         status,
-                        message,
+                        detail = message,
                         elapsed_ms = ms,
                         "step finished"
                     );
@@ -156,12 +160,12 @@ impl Observer for TracingObserver {
             Event::WaitingForAnswer { id, question } => {
                 tracing::warn!(step = id, question, "waiting for an answer");
             }
-            Event::Note { id, message } => tracing::warn!(step = id, message, "note"),
+            Event::Note { id, message } => tracing::warn!(step = id, detail = message, "note"),
             Event::RunFinished { summary } => {
                 tracing::info!(
                     run_id = summary.run_id,
                     outcome = summary.outcome.to_string(),
-                    message = summary.message,
+                    detail = summary.message,
                     "run finished"
                 );
             }

@@ -394,15 +394,20 @@ fn hardware_fault_mq_master_peer_backup() {
     let (mut child, out, err) = s.spawn_mend(&args, "peer-run");
     let state_arg = state.display().to_string();
     let run_id = loop {
-        // `mend runs`: a JSON line per run, then a line per question it waits on.
-        let runs = s.mend_ok(&["runs", "--state-dir", &state_arg]);
-        let mut run = None;
+        // `mend runs --format json`: a JSON object per run, with the questions it waits on.
+        let runs = s.mend_ok(&["runs", "--state-dir", &state_arg, "--format", "json"]);
         let mut waiting = None;
         for l in runs.lines() {
-            if let Ok(v) = serde_json::from_str::<serde_json::Value>(l) {
-                run = v["run_id"].as_str().map(str::to_owned);
-            } else if l.trim_start().starts_with("waiting: step 4:") && l.contains("offline") {
-                waiting = run.clone();
+            let v: serde_json::Value = serde_json::from_str(l)
+                .unwrap_or_else(|e| panic!("`mend runs --format json` line {l:?}: {e}"));
+            let asks = v["waiting"].as_array().cloned().unwrap_or_default();
+            if asks.iter().any(|q| {
+                q["step"] == "4"
+                    && q["question"]
+                        .as_str()
+                        .is_some_and(|t| t.contains("offline"))
+            }) {
+                waiting = v["run_id"].as_str().map(str::to_owned);
             }
         }
         if let Some(id) = waiting {

@@ -244,16 +244,54 @@ pub fn answer(
     }
 }
 
-pub fn runs(inventory: Option<&Path>, state_dir: Option<&Path>) -> Result<i32, UsageError> {
+/// `mend runs`: each run, oldest first, with the questions it waits on. Human output
+/// is a table; `--format json` is one object per line (`waiting` is a list), so that
+/// a script never has to tell data lines from text lines.
+pub fn runs(
+    inventory: Option<&Path>,
+    state_dir: Option<&Path>,
+    json: bool,
+) -> Result<i32, UsageError> {
     let dir = state_dir_of(inventory, state_dir)?;
-    for r in mend_runtime::list_runs(&dir) {
-        println!("{}", serde_json::to_string(&r).unwrap_or_default());
+    let runs = mend_runtime::list_runs(&dir);
+    if json {
+        for r in &runs {
+            let waiting: Vec<serde_json::Value> = mend_runtime::pending(&dir, &r.run_id)
+                .into_iter()
+                .map(|q| serde_json::json!({ "step": q.step, "question": q.question }))
+                .collect();
+            let mut v = serde_json::to_value(r).unwrap_or_default();
+            v["waiting"] = serde_json::Value::Array(waiting);
+            println!("{v}");
+        }
+        return Ok(0);
+    }
+    if runs.is_empty() {
+        let why = if dir.is_dir() { "" } else { " (it does not exist)" };
+        println!("no runs in {}{why}", dir.display());
+        return Ok(0);
+    }
+    println!(
+        "{:<28} {:<21} {:<11} {:<24} PLAYBOOK",
+        "RUN", "STARTED", "OUTCOME", "TARGET"
+    );
+    for r in &runs {
+        let outcome = r
+            .outcome
+            .map_or_else(|| "unfinished".to_owned(), |o| o.to_string());
+        println!(
+            "{:<28} {:<21} {:<11} {:<24} {}",
+            r.run_id, r.started, outcome, r.target, r.playbook
+        );
         for q in mend_runtime::pending(&dir, &r.run_id) {
             println!(
                 "  waiting: step {}: {}  (mend answer {} {} yes|no)",
                 q.step, q.question, q.run_id, q.step
             );
         }
+    }
+    if runs.iter().any(|r| r.outcome.is_none()) {
+        println!("(unfinished: still running, or its runner died: `mend resume RUN`)");
     }
     Ok(0)
 }
