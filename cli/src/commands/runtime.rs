@@ -267,7 +267,11 @@ pub fn runs(
         return Ok(0);
     }
     if runs.is_empty() {
-        let why = if dir.is_dir() { "" } else { " (it does not exist)" };
+        let why = if dir.is_dir() {
+            ""
+        } else {
+            " (it does not exist)"
+        };
         println!("no runs in {}{why}", dir.display());
         return Ok(0);
     }

@@ -9,7 +9,7 @@ mod store;
 
 pub(crate) use health::probe_argv_for;
 use health::{healthy, poll_until, probe_once, wait_caught_up};
-pub(crate) use person::{ask_person, host_command};
+pub(crate) use person::{ask_person, fill, host_command};
 use person::{host_step, interpolate, person_step};
 use role::lookup_role;
 pub(crate) use store::learned_backup;

@@ -10,17 +10,24 @@ use mend_compiler::plan::{Action, Step};
 /// Fills `{ip}`, `{name}`, `{id}`, `{host}`, `{port}`, `{component}`, `{peer}` in a
 /// text a person reads.
 pub(crate) fn interpolate(exec: &Exec, text: &str, inst: &Instance) -> String {
+    fill(&exec.inventory, exec.peer.as_ref().ok(), text, inst)
+}
+
+/// [`interpolate`] for the executor and the planner alike: `mend plan` shows the
+/// question as the person will read it.
+pub(crate) fn fill(
+    inventory: &crate::inventory::Inventory,
+    peer: Option<&Instance>,
+    text: &str,
+    inst: &Instance,
+) -> String {
     let port = inst
         .mysql
         .as_ref()
-        .and_then(|m| exec.inventory.mysql.get(m))
+        .and_then(|m| inventory.mysql.get(m))
         .map(|m| m.port.to_string())
         .unwrap_or_else(|| "?".into());
-    let peer = exec
-        .peer
-        .as_ref()
-        .map(|p| p.name.clone())
-        .unwrap_or_else(|_| "?".into());
+    let peer = peer.map_or_else(|| "?".to_owned(), |p| p.name.clone());
     text.replace("{ip}", inst.ip().unwrap_or("?"))
         .replace("{name}", &inst.name)
         .replace("{container}", &inst.name)

@@ -8,6 +8,14 @@ use crate::resolve::Instance;
 use mend_compiler::plan::{Action, BackupSource, Step};
 
 impl Planner<'_> {
+    /// A person's text as they will read it, when the instance is known.
+    fn fill(&self, text: &str, inst: Option<&Instance>) -> String {
+        inst.map_or_else(
+            || text.to_owned(),
+            |i| crate::actions::fill(self.inventory, self.peer.as_ref().ok(), text, i),
+        )
+    }
+
     /// What the step changes, and notes (read-only look-ups).
     pub(super) async fn describe(
         &self,
@@ -52,8 +60,11 @@ impl Planner<'_> {
                 notes.push("no: the run stops as aborted, nothing changed".into());
                 None
             }
-            Action::Ask { text } => Some(format!("a person: {text}")),
-            Action::Escalate { text } => Some(format!("ends the run as escalated: {text}")),
+            Action::Ask { text } => Some(format!("a person: {}", self.fill(text, inst))),
+            Action::Escalate { text } => Some(format!(
+                "ends the run as escalated: {}",
+                self.fill(text, inst)
+            )),
             Action::AcceptLoss { .. } => None,
             Action::LookupRole => {
                 if let Some(i) = inst {
