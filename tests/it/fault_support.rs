@@ -222,30 +222,40 @@ impl Bench {
         read_journal(&self.journal_path().expect("a journal"))
     }
 
-    /// Waits until the run's journal holds the intent of step `id` (the runner still
-    /// running), so that a fault can be injected while that step runs.
-    pub(crate) fn wait_intent(&self, running: &mut Running, id: &str) {
+    /// Waits until the run asks a person at step `id` (`ask "hold"`), so that a
+    /// fault can be injected while it waits: no timing involved, the run goes on only
+    /// when [`Bench::answer`] is called. The run's ID.
+    pub(crate) fn wait_asked(&self, running: &mut Running, id: &str) -> String {
         let start = Instant::now();
         loop {
-            let seen = self.journal_path().is_some_and(|p| {
-                read_journal(&p)
-                    .iter()
-                    .any(|r| matches!(r, Record::Intent { step, .. } if step == id))
-            });
-            if seen {
-                return;
+            let asked = crate::lab_support::pending_questions(&self.state)
+                .iter()
+                .any(|q| q.starts_with(&format!("step {id}:")));
+            if asked {
+                let journal = self.journal_path().expect("a journal");
+                let run = journal
+                    .parent()
+                    .and_then(Path::file_name)
+                    .expect("runs/RUN");
+                return run.to_string_lossy().into_owned();
             }
             assert!(
                 running.is_running(),
-                "mend ended before step {id} started: {}",
+                "mend ended before step {id} asked: {}",
                 running.what
             );
             assert!(
                 start.elapsed() < Duration::from_secs(30),
-                "step {id} never started"
+                "step {id} never asked"
             );
             std::thread::sleep(Duration::from_millis(20));
         }
+    }
+
+    /// `mend answer RUN STEP yes`, which must succeed.
+    pub(crate) fn answer(&self, run_id: &str, id: &str) {
+        let r = self.spawn(&["answer", run_id, id, "yes"]).finish();
+        assert_eq!(r.code, 0, "{}", r.explain());
     }
 }
 

@@ -85,7 +85,7 @@ fn faults_docker_engine_refuses_mid_run() {
     let c = rt.block_on(sb.broker("rt-fdock", &sb.ip(11), "host1", 10_000));
     rt.block_on(sb.wait_healthy(&c));
     let pb = format!(
-        "{}on software_fault(rt_app) <\n  confirm alert;\n  wait 2s;\n  restart;\n  probe;\n  verify within 1m\n>\n",
+        "{}on software_fault(rt_app) <\n  confirm alert;\n  ask \"hold\";\n  restart;\n  probe;\n  verify within 1m\n>\n",
         component("rt_app", &sb.net, false)
     );
     let b = Bench::new("fault-docker", &pb, "");
@@ -106,8 +106,9 @@ fn faults_docker_engine_refuses_mid_run() {
     let before = started_at(&c);
 
     let mut run = b.run("software_fault(rt_app)", &c);
-    b.wait_intent(&mut run, "2");
+    let rid = b.wait_asked(&mut run, "2");
     proxy.down();
+    b.answer(&rid, "2");
     let r = run.finish();
     let id = assert_suspended(
         &b,
@@ -161,10 +162,10 @@ fn faults_mysql_connection_killed_mid_query() {
         lab.get("MEND_LAB_MYSQL_PASSWORD_FILE")
     );
     let pb = "component rt_db {\n  kind stateful\n  store \"/u01\"\n  engine mysql\n  role read_only\n  database business\n}\n\
-              on software_fault(rt_db) <\n  confirm alert;\n  wait 1s;\n  set read_only on;\n  verify within 1m\n>\n";
+              on software_fault(rt_db) <\n  confirm alert;\n  ask \"hold\";\n  set read_only on;\n  verify within 1m\n>\n";
     let b = Bench::new("fault-mysql", pb, &inv);
     let mut run = b.run("software_fault(rt_db)", "replica");
-    b.wait_intent(&mut run, "2");
+    let rid = b.wait_asked(&mut run, "2");
     let root = repo_root();
     proxy.arm(Trigger {
         matches: Box::new(|chunk| is_mysql_query(chunk, "read_only")),
@@ -185,6 +186,7 @@ fn faults_mysql_connection_killed_mid_query() {
             }
         }),
     });
+    b.answer(&rid, "2");
     let r = run.finish();
     let fired = proxy.fired().unwrap_or_default();
     assert!(fired.starts_with("killed "), "KILL CONNECTION: {fired}");
@@ -232,7 +234,7 @@ fn faults_zookeeper_stopped_mid_lookup() {
          select label \"mend.test.net\" = \"{net}\"\n  \
          role zk \"{root}/MQFailover/StateMachine/{{cluster}}/{{broker}}\" brokerId {{ 0 => master, 1 => slave }}\n  \
          probe label \"aliyun.probe.cmd\"\n}}\n\
-         on software_fault(rt_mq) <\n  confirm alert;\n  wait 1s;\n  lookup role;\n  \
+         on software_fault(rt_mq) <\n  confirm alert;\n  ask \"hold\";\n  lookup role;\n  \
          match role {{ master => probe, slave => probe }};\n  verify within 1m\n>\n",
         net = sb.net
     );
@@ -243,12 +245,13 @@ fn faults_zookeeper_stopped_mid_lookup() {
     );
     let b = Bench::new("fault-zk", &pb, &inv);
     let mut run = b.run("software_fault(rt_mq)", &master);
-    b.wait_intent(&mut run, "2");
+    let rid = b.wait_asked(&mut run, "2");
     proxy.arm(Trigger {
         matches: Box::new(is_zk_read),
         forward: false,
         action: Box::new(|_| "cut".into()),
     });
+    b.answer(&rid, "2");
     let r = run.finish();
     assert_eq!(proxy.fired().as_deref(), Some("cut"), "{}", r.explain());
     assert_suspended(&b, &r, "3", &[&format!("zookeeper `{}`", proxy.tcp())]);
@@ -335,7 +338,7 @@ fn faults_state_dir_not_writable() {
     let c = rt.block_on(sb.broker("rt-fro", &sb.ip(11), "host1", 10_000));
     rt.block_on(sb.wait_healthy(&c));
     let pb = format!(
-        "{}on software_fault(rt_app) <\n  confirm alert;\n  wait 2s;\n  restart;\n  probe;\n  verify within 1m\n>\n",
+        "{}on software_fault(rt_app) <\n  confirm alert;\n  ask \"hold\";\n  restart;\n  probe;\n  verify within 1m\n>\n",
         component("rt_app", &sb.net, false)
     );
     let inv = format!("[docker]\nnetwork = \"{}\"\n", sb.net);
@@ -356,12 +359,13 @@ fn faults_state_dir_not_writable() {
 
     let before = started_at(&c);
     let mut run = b.run("software_fault(rt_app)", &c);
-    b.wait_intent(&mut run, "2");
+    let rid = b.wait_asked(&mut run, "2");
     let journal = b.journal_path().expect("a journal");
     let Some(guard) = Immutable::set(&journal) else {
         unavailable(test, "`chattr +i` does not work here");
         return;
     };
+    b.answer(&rid, "2");
     let r = run.finish();
     let path = journal.display().to_string();
     let id = assert_stopped(&b, &r, "2", &[&path, "Operation not permitted"]);
@@ -382,6 +386,8 @@ fn faults_state_dir_not_writable() {
     );
 
     drop(guard);
+    // The question was in flight: it is asked again; the answers file answers it.
+    std::fs::write(&b.answers, "\"confirm alert\" = \"yes\"\n\"2\" = \"yes\"\n").unwrap();
     let again = b.resume(&id);
     assert_resumed(&b, &again, "2");
     assert_eq!(again.step("3")["status"], "ok", "{}", again.explain());
@@ -426,7 +432,7 @@ fn faults_state_dir_full() {
     let c = rt.block_on(sb.broker("rt-ffull", &sb.ip(11), "host1", 300_000));
     rt.block_on(sb.wait_healthy(&c));
     let pb = format!(
-        "{}on software_fault(rt_store) <\n  confirm alert;\n  wait 2s;\n  backup store from self or none;\n  restart;\n  probe;\n  verify within 1m\n>\n",
+        "{}on software_fault(rt_store) <\n  confirm alert;\n  ask \"hold\";\n  backup store from self or none;\n  restart;\n  probe;\n  verify within 1m\n>\n",
         component("rt_store", &sb.net, true)
     );
     let inv = format!("[docker]\nnetwork = \"{}\"\n", sb.net);
@@ -445,11 +451,12 @@ fn faults_state_dir_full() {
     let before = started_at(&c);
 
     let mut run = b.run("software_fault(rt_store)", &c);
-    b.wait_intent(&mut run, "2");
+    let rid = b.wait_asked(&mut run, "2");
     // Leave room for journal lines, not for a 300 kB store.
     let filler = b.state.join("filler");
     let room = free_bytes(&b.state).saturating_sub(64 * 1024);
     std::fs::write(&filler, vec![0u8; usize::try_from(room).unwrap()]).expect("fill the tmpfs");
+    b.answer(&rid, "2");
     let r = run.finish();
     let id = assert_suspended(
         &b,
