@@ -155,6 +155,66 @@ async fn timeout_suspends_a_hung_step_and_resume_finishes_it() {
     assert_eq!(w.count("restart"), 1);
 }
 
+/// The engine unreachable during a probe suspends the run (the probe said nothing);
+/// an unhealthy probe still fails it.
+#[tokio::test]
+async fn an_unreachable_engine_during_a_probe_suspends() {
+    let w = world();
+    let state = temp_state("probe-fault");
+    let (rt, _obs) = runtime(&w, &state);
+    w.fail_next("exec", 1, "unreachable: connection refused");
+    let s = rt
+        .run(&playbook(step("0", Action::Probe)), "b1")
+        .await
+        .unwrap();
+    assert_eq!(s.outcome, Outcome::Suspended, "{s}");
+    assert!(s.steps[0].message.contains("connection refused"), "{s}");
+    let (rt2, _obs) = runtime(&w, &state);
+    let again = rt2.resume(&s.run_id).await.unwrap();
+    assert_eq!(again.outcome, Outcome::Succeeded, "{again}");
+
+    let state = temp_state("probe-unhealthy");
+    let (rt, _obs) = runtime(&w, &state);
+    w.set_probe_exit("b1", 1);
+    let s = rt
+        .run(&playbook(step("0", Action::Probe)), "b1")
+        .await
+        .unwrap();
+    assert_eq!(s.outcome, Outcome::Failed, "{s}");
+}
+
+/// `backup store from self or none`: a fault while copying says nothing about the
+/// store, so the backup stops (suspended) rather than going on to `none`; a copy
+/// that fails otherwise (the store unreadable) still goes on to the next source.
+#[tokio::test]
+async fn a_fault_stops_a_backup_from_falling_back_to_none() {
+    let w = world();
+    let body = || {
+        Node::Seq(vec![
+            step(
+                "0",
+                Action::Backup {
+                    sources: vec![BackupSource::SelfNode, BackupSource::None],
+                },
+            ),
+            step("1", Action::Restart),
+        ])
+    };
+    let state = temp_state("backup-fault");
+    let (rt, _obs) = runtime(&w, &state);
+    w.fail_next("copy_out", 1, "unreachable: engine gone");
+    let s = rt.run(&playbook(body()), "b1").await.unwrap();
+    assert_eq!(s.outcome, Outcome::Suspended, "{s}");
+    assert_eq!(w.count("restart"), 0, "nothing after the fault: {s}");
+
+    let state = temp_state("backup-broken");
+    let (rt, _obs) = runtime(&w, &state);
+    w.fail_next("copy_out", 1, "no such file: the store is gone");
+    let s = rt.run(&playbook(body()), "b1").await.unwrap();
+    assert_eq!(s.outcome, Outcome::Succeeded, "{s}");
+    assert!(s.steps[0].message.contains("from none"), "{s}");
+}
+
 /// No `catch` takes a fault and no `finally` runs on it: the body is paused, not
 /// exited (the handlers run when it does, after `resume`).
 #[tokio::test]
