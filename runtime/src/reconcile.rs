@@ -15,6 +15,10 @@
 //! | `restore` | the container started since | fail: check the store by hand |
 //! | `exec`, `startup mysql`, `restart_daemon` | — | a person says whether it was done |
 //! | idempotent actions, questions to a person | — | redo |
+//! | any | the real state cannot be read (a service unreachable) | stays suspended (a fault, see `crate::flow::Flow::Suspended`) |
+//!
+//! A step suspended on a fault (its outcome `suspended`) is in flight too: it comes
+//! here on resume like a step whose runner died.
 
 use crate::actions::{ask_person, learned_backup};
 use crate::answers::Answer;
