@@ -26,7 +26,7 @@ use std::path::PathBuf;
 (data destroyed without a backup, two masters, a lenient replication mode left on, \
 a missing verification) and runs them against Docker, MySQL and ZooKeeper.",
     after_help = "Exit codes: 0 clean, 1 findings, 2 usage or IO error (`mend run` adds 3 escalated,\n\
-4 aborted, 5 target locked).\n\
+4 aborted, 5 target locked, 6 suspended on a fault: `mend resume` continues).\n\
 Start with `mend check stdlib-playbooks`; `mend explain CODE` explains a finding."
 )]
 struct Cli {
@@ -85,7 +85,8 @@ enum Command {
         run: RunFlags,
     },
     /// Run a playbook against the inventory (exit: 0 succeeded, 1 failed, 2 error,
-    /// 3 escalated, 4 aborted, 5 target locked by another run)
+    /// 3 escalated, 4 aborted, 5 target locked by another run, 6 suspended on a fault:
+    /// a service unreachable, a step timed out, the state directory; `mend resume` continues)
     Run {
         /// A `.mend` file
         file: PathBuf,

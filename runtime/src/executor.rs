@@ -16,6 +16,10 @@
 //!   the `catch` when there is one — and a failure still propagates after it. A step
 //!   that fails inside `finally` ends the run as failed: no outer `catch` takes it.
 //! - `escalate` ends the run as escalated (siblings in a `Par` finish first).
+//! - A fault (a service unreachable, a step past its timeout, the journal or the
+//!   state directory not writable) suspends the run: the step stays in flight, no
+//!   `catch` takes it, siblings in a `Par` finish, no end record is written, and
+//!   `mend resume` reconciles the step and goes on (docs/reliability.md).
 //!
 //! The outcome of a tree is a `Flow`; when branches are combined the most severe wins:
 //! escalated, then aborted, then failed.
@@ -204,12 +208,20 @@ impl Exec {
                     finally,
                 } => {
                     let mut flow = self.node(body, scope).await;
+                    // Suspended: the body has not exited, it is paused; `catch` and
+                    // `finally` run when it does (after `mend resume`).
+                    if matches!(flow, Flow::Suspended(_)) {
+                        return flow;
+                    }
                     if let (Flow::Failed(e), Some(c)) = (&flow, catch) {
                         self.emit(&Event::Note {
                             id: String::new(),
                             message: format!("caught: {e}"),
                         });
                         flow = self.node(c, scope).await;
+                        if matches!(flow, Flow::Suspended(_)) {
+                            return flow;
+                        }
                     }
                     if let Some(f) = finally {
                         let after = match self.node(f, scope).await {

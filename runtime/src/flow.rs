@@ -15,6 +15,11 @@ pub(crate) enum Flow {
     Fatal(String),
     Escalated(String),
     Aborted(String),
+    /// A step stopped on a fault of mend's surroundings (a service unreachable, a
+    /// step past its timeout, the state directory not writable): the run stops with
+    /// no end record, the step stays in flight, and `mend resume` continues. No
+    /// `catch` takes it and no `finally` runs: the body has not exited, it is paused.
+    Suspended(String),
 }
 
 impl Flow {
@@ -23,8 +28,9 @@ impl Flow {
             Flow::Ok => 0,
             Flow::Failed(_) => 1,
             Flow::Fatal(_) => 2,
-            Flow::Aborted(_) => 3,
-            Flow::Escalated(_) => 4,
+            Flow::Suspended(_) => 3,
+            Flow::Aborted(_) => 4,
+            Flow::Escalated(_) => 5,
         }
     }
 
@@ -67,11 +73,19 @@ pub(crate) enum ActError {
     Failed(String),
     Escalated(String),
     Aborted(String),
+    /// Not an answer from the world but the lack of one: the service could not be
+    /// reached, the step ran past its timeout, mend's own disk failed. Retried like a
+    /// failure; when the retries are spent the run is suspended (see `Flow::Suspended`).
+    Fault(String),
 }
 
 impl From<crate::driver::DriverError> for ActError {
     fn from(e: crate::driver::DriverError) -> Self {
-        ActError::Failed(e.message)
+        if e.is_fault() {
+            ActError::Fault(e.message)
+        } else {
+            ActError::Failed(e.message)
+        }
     }
 }
 

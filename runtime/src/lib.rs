@@ -52,4 +52,6 @@ pub use learned::BackupRecord;
 pub use observer::{Event, Observer};
 pub use planner::ConcretePlan;
 pub use run::{RunInfo, Runtime, RuntimeError, default_state_dir, list_runs, plan_hash};
-pub use summary::{EXIT_ERROR, EXIT_LOCKED, Outcome, RunSummary, StepResult, StepStatus};
+pub use summary::{
+    EXIT_ERROR, EXIT_LOCKED, EXIT_SUSPENDED, Outcome, RunSummary, StepResult, StepStatus,
+};

@@ -139,6 +139,17 @@ impl Observer for TracingObserver {
                         elapsed_ms = ms,
                         "step finished"
                     );
+                } else if status == "suspended" {
+                    // Not a failure, but the run stops here until `mend resume`.
+                    tracing::warn!(
+                        step = id,
+                        text,
+                        target,
+                        status,
+                        message,
+                        elapsed_ms = ms,
+                        "step finished"
+                    );
                 } else {
                     tracing::info!(
                         step = id,

@@ -15,6 +15,10 @@
 //! | `restore` | the container started since | fail: check the store by hand |
 //! | `exec`, `startup mysql`, `restart_daemon` | — | a person says whether it was done |
 //! | idempotent actions, questions to a person | — | redo |
+//! | any | the real state cannot be read (a service unreachable) | stays suspended (a fault, see `crate::flow::Flow::Suspended`) |
+//!
+//! A step suspended on a fault (its outcome `suspended`) is in flight too: it comes
+//! here on resume like a step whose runner died.
 
 use crate::actions::{ask_person, learned_backup};
 use crate::answers::Answer;
@@ -34,6 +38,8 @@ pub(crate) enum Verdict {
     Redo(String),
     /// Neither: a person must look.
     Fail(String),
+    /// The real state cannot be read now (a service unreachable): stay suspended.
+    Fault(String),
 }
 
 pub(crate) async fn reconcile(
@@ -45,6 +51,9 @@ pub(crate) async fn reconcile(
 ) -> Verdict {
     match reconcile_inner(exec, step, id, inst, inflight).await {
         Ok(v) => v,
+        Err(e) if e.is_fault() => {
+            Verdict::Fault(format!("cannot read the real state to reconcile: {e}"))
+        }
         Err(e) => Verdict::Fail(format!("cannot read the real state to reconcile: {e}")),
     }
 }
@@ -55,12 +64,12 @@ async fn reconcile_inner(
     id: &str,
     inst: &Instance,
     inflight: &InFlight,
-) -> Result<Verdict, String> {
+) -> Result<Verdict, crate::driver::DriverError> {
     let docker = &exec.drivers.docker;
     let old_id = inflight.detail.get("old_id").cloned().unwrap_or_default();
     Ok(match &step.action {
         Action::Recreate { same_ip, paused } => {
-            let live = docker.inspect(&inst.name).await.map_err(|e| e.message)?;
+            let live = docker.inspect(&inst.name).await?;
             match live {
                 None => Verdict::Redo(format!("no container `{}` exists yet", inst.name)),
                 Some(c) if c.id == old_id => {
@@ -85,7 +94,7 @@ async fn reconcile_inner(
                                 .unwrap_or_default()
                         );
                         if !*paused && !c.is_running() {
-                            docker.start(&c.id).await.map_err(|e| e.message)?;
+                            docker.start(&c.id).await?;
                             msg.push_str(", started it");
                         }
                         Verdict::Done(Done::msg(msg).learn(key("container", &inst.name), c.id))
@@ -93,7 +102,7 @@ async fn reconcile_inner(
                 }
             }
         }
-        Action::Remove => match docker.inspect(&inst.name).await.map_err(|e| e.message)? {
+        Action::Remove => match docker.inspect(&inst.name).await? {
             None => Verdict::Done(Done::msg(format!("`{}` is gone", inst.name))),
             Some(c) if c.id == old_id || old_id.is_empty() => {
                 Verdict::Redo(format!("`{}` still exists", inst.name))
@@ -134,7 +143,7 @@ async fn reconcile_inner(
             }
             Verdict::Redo("no complete backup on disk".into())
         }
-        Action::Restore => match docker.inspect(&inst.name).await.map_err(|e| e.message)? {
+        Action::Restore => match docker.inspect(&inst.name).await? {
             None => Verdict::Fail(format!(
                 "`{}` does not exist: nothing to restore into",
                 inst.name

@@ -406,15 +406,23 @@ impl Runtime {
         });
         let flow = exec.node(&exec.playbook.body, &Scope::default()).await;
         let interrupted = matches!(&flow, Flow::Aborted(m) if m.starts_with("interrupted"));
+        let suspended = matches!(&flow, Flow::Suspended(_));
         let (outcome, message) = match flow {
             Flow::Ok => (Outcome::Succeeded, String::new()),
             Flow::Failed(m) | Flow::Fatal(m) => (Outcome::Failed, m),
             Flow::Escalated(m) => (Outcome::Escalated, m),
             Flow::Aborted(m) => (Outcome::Aborted, m),
+            Flow::Suspended(m) => (Outcome::Suspended, m),
         };
         let message = crate::secret::scrub(&message);
         let message = if interrupted {
             format!("{message}; `mend resume {}` continues it", exec.run_id)
+        } else if suspended {
+            // No end record: the run is resumable, the faulted step in flight.
+            format!(
+                "suspended: {message}; `mend resume {}` continues it once the fault is gone",
+                exec.run_id
+            )
         } else {
             exec.write(
                 &Record::End {

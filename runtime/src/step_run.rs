@@ -58,6 +58,8 @@ impl Exec {
             StepStatus::Failed => Flow::Failed(format!("{id} `{}`: {}", step.text, f.message)),
             StepStatus::Escalated => Flow::Escalated(f.message.clone()),
             StepStatus::Aborted => Flow::Aborted(f.message.clone()),
+            // Never among finished steps (the replay keeps it in flight).
+            StepStatus::Suspended => Flow::Suspended(f.message.clone()),
         }
     }
 
@@ -92,6 +94,19 @@ impl Exec {
                 crate::reconcile::Verdict::Done(done) => {
                     return self
                         .finish(step, &id, inst, Ok(done), 0, start, StepStatus::Reconciled)
+                        .await;
+                }
+                crate::reconcile::Verdict::Fault(msg) => {
+                    return self
+                        .finish(
+                            step,
+                            &id,
+                            inst,
+                            Err(ActError::Fault(msg)),
+                            0,
+                            start,
+                            StepStatus::Suspended,
+                        )
                         .await;
                 }
                 crate::reconcile::Verdict::Fail(msg) => {
@@ -137,7 +152,8 @@ impl Exec {
             )
             .await
         {
-            return Flow::Failed(e);
+            // Nothing acts without its intent on disk: stop before acting.
+            return self.journal_fault(&id, step, inst, e);
         }
 
         let attempts_allowed = 1 + if action.is_idempotent() {
@@ -161,7 +177,7 @@ impl Exec {
                 } else {
                     match tokio::time::timeout(step.timeout, act).await {
                         Ok(r) => r,
-                        Err(_) => Err(ActError::Failed(format!(
+                        Err(_) => Err(ActError::Fault(format!(
                             "timed out after {}",
                             crate::planner::human(step.timeout)
                         ))),
@@ -177,7 +193,7 @@ impl Exec {
                 timed.await
             };
             match r {
-                Err(ActError::Failed(e))
+                Err(ActError::Failed(e) | ActError::Fault(e))
                     if attempt < attempts_allowed && !self.abort.is_aborted() =>
                 {
                     let backoff = self
@@ -207,6 +223,7 @@ impl Exec {
             Err(ActError::Failed(_)) => StepStatus::Failed,
             Err(ActError::Escalated(_)) => StepStatus::Escalated,
             Err(ActError::Aborted(_)) => StepStatus::Aborted,
+            Err(ActError::Fault(_)) => StepStatus::Suspended,
         };
         self.finish(step, &id, inst, result, attempt, start, status)
             .await
@@ -232,6 +249,10 @@ impl Exec {
                 (m.clone(), BTreeMap::new(), Vec::new(), Flow::Escalated(m))
             }
             Err(ActError::Aborted(m)) => (m.clone(), BTreeMap::new(), Vec::new(), Flow::Aborted(m)),
+            Err(ActError::Fault(m)) => {
+                let f = Flow::Suspended(format!("{id} `{}` on {}: {m}", step.text, inst.name));
+                (m, BTreeMap::new(), Vec::new(), f)
+            }
         };
         let message = crate::secret::scrub(&message);
         for n in &notes {
@@ -258,11 +279,13 @@ impl Exec {
                     elapsed_ms: elapsed.as_millis() as u64,
                     ts: crate::clock::now(),
                 },
-                false,
+                // A suspension is the run's last record: on disk before it stops.
+                status == StepStatus::Suspended,
             )
             .await
         {
-            return Flow::Failed(e);
+            // The outcome is lost, the intent is not: `resume` reconciles the step.
+            return self.journal_fault(id, step, inst, e);
         }
         self.learned.extend(&learned);
         self.emit(&Event::StepFinished {
@@ -284,5 +307,22 @@ impl Exec {
             replayed: false,
         });
         flow
+    }
+
+    /// The journal could not be written (the state directory is full or not
+    /// writable): the run stops, suspended, so that nothing acts without its intent
+    /// on disk. The step is reported, not journaled (that is what failed).
+    fn journal_fault(&self, id: &str, step: &Step, inst: &Instance, e: String) -> Flow {
+        self.push_result(StepResult {
+            id: id.to_owned(),
+            text: step.text.clone(),
+            target: inst.name.clone(),
+            status: StepStatus::Suspended,
+            message: e.clone(),
+            attempts: 0,
+            elapsed_ms: 0,
+            replayed: false,
+        });
+        Flow::Suspended(format!("{id} `{}` on {}: {e}", step.text, inst.name))
     }
 }

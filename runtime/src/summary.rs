@@ -17,6 +17,7 @@ use std::fmt;
 /// | 3 | escalated: the playbook handed the fault to a person or team (`escalate`) |
 /// | 4 | aborted: the alert was not confirmed, or the run was interrupted |
 /// | 5 | locked: another run holds the target (its run ID is printed) |
+/// | 6 | suspended: a fault of mend's surroundings stopped the run (a service unreachable, a step past its timeout, the state directory not writable or full); the step stays in flight and `mend resume RUN` continues once the fault is gone |
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Outcome {
@@ -24,12 +25,16 @@ pub enum Outcome {
     Failed,
     Escalated,
     Aborted,
+    /// Stopped on a fault of its surroundings, no end record: `mend resume` continues.
+    Suspended,
 }
 
 /// Exit code of an error before any step ran.
 pub const EXIT_ERROR: i32 = 2;
 /// Exit code when the target is locked by another run.
 pub const EXIT_LOCKED: i32 = 5;
+/// Exit code of a run suspended on a fault (see [`Outcome::Suspended`]).
+pub const EXIT_SUSPENDED: i32 = 6;
 
 impl Outcome {
     pub fn exit_code(self) -> i32 {
@@ -38,6 +43,7 @@ impl Outcome {
             Outcome::Failed => 1,
             Outcome::Escalated => 3,
             Outcome::Aborted => 4,
+            Outcome::Suspended => EXIT_SUSPENDED,
         }
     }
 }
@@ -49,6 +55,7 @@ impl fmt::Display for Outcome {
             Outcome::Failed => "failed",
             Outcome::Escalated => "escalated",
             Outcome::Aborted => "aborted",
+            Outcome::Suspended => "suspended",
         })
     }
 }
@@ -67,6 +74,9 @@ pub enum StepStatus {
     Aborted,
     /// Found done by reconciling with the real state after a crash.
     Reconciled,
+    /// Stopped on a fault (unreachable, timed out, state directory): still in flight,
+    /// so `mend resume` reconciles it and runs it again (the journal's replay).
+    Suspended,
 }
 
 impl StepStatus {
@@ -83,6 +93,7 @@ impl fmt::Display for StepStatus {
             StepStatus::Escalated => "escalated",
             StepStatus::Aborted => "aborted",
             StepStatus::Reconciled => "reconciled",
+            StepStatus::Suspended => "suspended",
         })
     }
 }

@@ -58,13 +58,21 @@ pub(crate) fn initial_delay(exec: &Exec, inst: &Instance, live: &Container) -> D
 
 /// Runs the probe once: `Ok(message)` when healthy.
 pub(crate) async fn probe_once(exec: &Exec, inst: &Instance) -> Result<String, String> {
-    let argv = probe_argv_for(&exec.playbook, inst)?;
-    let out = exec
-        .drivers
-        .docker
-        .exec(&inst.name, &argv)
-        .await
-        .map_err(|e| e.message)?;
+    probe_result(exec, inst).await.map_err(|e| e.message)?
+}
+
+/// Runs the probe once, the engine's own error apart (a `probe` step is suspended
+/// on an unreachable engine, not failed): `Ok(Ok(message))` when healthy,
+/// `Ok(Err(why))` when not.
+pub(crate) async fn probe_result(
+    exec: &Exec,
+    inst: &Instance,
+) -> Result<Result<String, String>, crate::driver::DriverError> {
+    let argv = match probe_argv_for(&exec.playbook, inst) {
+        Ok(a) => a,
+        Err(e) => return Ok(Err(e)),
+    };
+    let out = exec.drivers.docker.exec(&inst.name, &argv).await?;
     let tail: String = out
         .output
         .trim()
@@ -75,7 +83,7 @@ pub(crate) async fn probe_once(exec: &Exec, inst: &Instance) -> Result<String, S
         .into_iter()
         .rev()
         .collect();
-    if out.exit_code == 0 {
+    Ok(if out.exit_code == 0 {
         Ok(format!("probe `{}` passed", argv.join(" ")))
     } else {
         Err(format!(
@@ -83,7 +91,7 @@ pub(crate) async fn probe_once(exec: &Exec, inst: &Instance) -> Result<String, S
             argv.join(" "),
             out.exit_code
         ))
-    }
+    })
 }
 
 /// Healthy now? For a container: running and its probe passes; for a MySQL server

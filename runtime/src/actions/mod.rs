@@ -8,7 +8,7 @@ mod role;
 mod store;
 
 pub(crate) use health::probe_argv_for;
-use health::{healthy, poll_until, probe_once, wait_caught_up};
+use health::{healthy, poll_until, probe_result, wait_caught_up};
 pub(crate) use person::{ask_person, fill, host_command};
 use person::{host_step, interpolate, person_step};
 use role::lookup_role;
@@ -231,7 +231,12 @@ pub(crate) async fn act(
                 let running = live.is_running();
                 let mut fresh = inst.clone();
                 fresh.container = Some(live);
-                match probe_once(exec, &fresh).await {
+                let result = match probe_result(exec, &fresh).await {
+                    Err(e) if e.is_fault() => return Err(e.into()),
+                    Err(e) => Err(e.message),
+                    Ok(r) => r,
+                };
+                match result {
                     Ok(m) => return Ok(Done::msg(m)),
                     // §5.1: a running container may fail its probe during its initial
                     // delay (just started: the service is still coming up).

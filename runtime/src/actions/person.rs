@@ -81,37 +81,59 @@ pub(crate) async fn person_step(exec: &Exec, step: &Step, id: &str, question: St
     }
 }
 
-/// The command of a host step, as a person or a host driver would run it:
-/// `(host, command)`.
+/// The command of a host step, as a person reads it: `(host, command)`.
 pub(crate) fn host_command(
     inventory: &crate::inventory::Inventory,
     action: &Action,
     inst: &Instance,
 ) -> (String, String) {
+    let (host, argv) = host_argv(inventory, action, inst);
+    (host, argv.join(" "))
+}
+
+/// The command of a host step as argv: the template is split into words first and
+/// the values filled into each word, so that a value with spaces or shell
+/// metacharacters (a host label, say) stays one argument and is never code.
+pub(crate) fn host_argv(
+    inventory: &crate::inventory::Inventory,
+    action: &Action,
+    inst: &Instance,
+) -> (String, Vec<String>) {
     let host = inst.host.clone().unwrap_or_else(|| "?".into());
     let ssh = inventory.ssh.get(&host);
     let ep = inst.mysql.as_ref().and_then(|m| inventory.mysql.get(m));
     let port = ep.map_or_else(|| "?".to_owned(), |m| m.port.to_string());
     let name = ep.map_or(inst.name.as_str(), |m| m.name.as_str());
-    let cmd = match action {
-        Action::StartupMysql => ssh
-            .map_or("myadm -P {port} -d startup", |s| s.startup_mysql.as_str())
-            .replace("{port}", &port)
-            .replace("{name}", name),
-        Action::RestartDaemon { daemon } => ssh
-            .map_or("sudo service {daemon} restart", |s| {
+    let (template, values): (&str, Vec<(&str, &str)>) = match action {
+        Action::StartupMysql => (
+            ssh.map_or("myadm -P {port} -d startup", |s| s.startup_mysql.as_str()),
+            vec![("{port}", port.as_str()), ("{name}", name)],
+        ),
+        Action::RestartDaemon { daemon } => (
+            ssh.map_or("sudo service {daemon} restart", |s| {
                 s.restart_daemon.as_str()
-            })
-            .replace("{daemon}", daemon),
-        _ => String::new(),
+            }),
+            vec![("{daemon}", daemon.as_str())],
+        ),
+        _ => ("", Vec::new()),
     };
-    (host.clone(), cmd.replace("{host}", &host))
+    let argv = split_command(template)
+        .into_iter()
+        .map(|word| {
+            values
+                .iter()
+                .chain(std::iter::once(&("{host}", host.as_str())))
+                .fold(word, |w, (k, v)| w.replace(k, v))
+        })
+        .collect();
+    (host, argv)
 }
 
 pub(crate) async fn host_step(exec: &Exec, step: &Step, id: &str, inst: &Instance) -> ActResult {
-    let (host, cmd) = host_command(&exec.inventory, &step.action, inst);
+    let (host, argv) = host_argv(&exec.inventory, &step.action, inst);
+    let cmd = argv.join(" ");
     if exec.drivers.host.can_run_on(&host) {
-        let out = exec.drivers.host.run(&host, &split_command(&cmd)).await?;
+        let out = exec.drivers.host.run(&host, &argv).await?;
         let route = exec.drivers.host.route(&host);
         let on = if route.is_empty() {
             format!("on {host}")

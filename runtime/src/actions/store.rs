@@ -76,6 +76,10 @@ pub(crate) async fn backup(
                     serde_json::to_string(&rec).expect("serializes"),
                 ));
             }
+            // The engine unreachable or mend's own disk full says nothing about this
+            // source: going on to the next one (and so to `none`) would destroy a
+            // store that could be copied once the fault is gone.
+            Err(e) if e.is_fault() => return Err(e.into()),
             Err(e) => tried.push(format!("{label} ({}): {}", from.name, e.message)),
         }
     }

@@ -60,9 +60,9 @@ pub fn finish(dest: &Path) -> DriverResult<ArchiveInfo> {
     let mut info = check(&partial)?;
     File::open(&partial)
         .and_then(|f| f.sync_all())
-        .map_err(|e| DriverError::other(format!("cannot flush `{}`: {e}", partial.display())))?;
+        .map_err(|e| DriverError::local(format!("cannot flush `{}`: {e}", partial.display())))?;
     std::fs::rename(&partial, dest)
-        .map_err(|e| DriverError::other(format!("cannot rename to `{}`: {e}", dest.display())))?;
+        .map_err(|e| DriverError::local(format!("cannot rename to `{}`: {e}", dest.display())))?;
     if let Some(dir) = dest.parent() {
         let _ = File::open(dir).and_then(|d| d.sync_all());
     }

@@ -41,6 +41,8 @@ pub enum DriverErrorKind {
     Unreachable,
     /// The server refused the request.
     Refused,
+    /// mend's own disk: the state directory could not be written (full, read-only).
+    Local,
     /// Anything else.
     Other,
 }
@@ -63,6 +65,17 @@ impl DriverError {
     }
     pub fn other(message: impl AsRef<str>) -> Self {
         Self::new(DriverErrorKind::Other, message)
+    }
+    pub fn local(message: impl AsRef<str>) -> Self {
+        Self::new(DriverErrorKind::Local, message)
+    }
+    /// A fault of mend's surroundings rather than an answer: the run is suspended on
+    /// it instead of failing (`mend resume` goes on once it is gone).
+    pub fn is_fault(&self) -> bool {
+        matches!(
+            self.kind,
+            DriverErrorKind::Unreachable | DriverErrorKind::Local
+        )
     }
 }
 

@@ -196,6 +196,11 @@ fn server_code(e: &DriverError) -> Option<u16> {
 fn err(ep: &MysqlEndpoint, sql: &str, e: &mysql_async::Error) -> DriverError {
     let text = format!("mysql {}: `{sql}` failed: {}", ep.describe(), describe(e));
     match e {
+        // The server killed the connection (KILL CONNECTION, 1927) or is shutting
+        // down (1053): the link is gone, the statement was not refused.
+        mysql_async::Error::Server(s) if matches!(s.code, 1053 | 1927) => {
+            DriverError::unreachable(text)
+        }
         mysql_async::Error::Server(_) => DriverError::refused(text),
         _ => DriverError::unreachable(text),
     }

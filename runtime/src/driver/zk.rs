@@ -59,6 +59,19 @@ impl ZkClient {
     }
 }
 
+/// A lost connection or session is the server gone (stopped, cut off), not an answer
+/// about the node: a fault, which suspends the run rather than failing it.
+fn zk_err(e: &zk::Error, message: String) -> DriverError {
+    match e {
+        zk::Error::ConnectionLoss
+        | zk::Error::SessionExpired
+        | zk::Error::ClientClosed
+        | zk::Error::Timeout
+        | zk::Error::NoHosts => DriverError::unreachable(message),
+        _ => DriverError::other(message),
+    }
+}
+
 #[async_trait]
 impl ZkRead for ZkClient {
     async fn children(&self, path: &str) -> DriverResult<Option<Vec<String>>> {
@@ -69,10 +82,10 @@ impl ZkRead for ZkClient {
                 Ok(Some(v))
             }
             Ok(Err(zk::Error::NoNode)) => Ok(None),
-            Ok(Err(e)) => Err(DriverError::other(format!(
-                "zookeeper `{}`: ls {path}: {e}",
-                self.describe()
-            ))),
+            Ok(Err(e)) => Err(zk_err(
+                &e,
+                format!("zookeeper `{}`: ls {path}: {e}", self.describe()),
+            )),
             Err(_) => Err(DriverError::unreachable(format!(
                 "zookeeper `{}`: ls {path}: no answer",
                 self.describe()
@@ -85,10 +98,10 @@ impl ZkRead for ZkClient {
         match tokio::time::timeout(self.timeout, c.get_data(path)).await {
             Ok(Ok((data, _stat))) => Ok(Some(data)),
             Ok(Err(zk::Error::NoNode)) => Ok(None),
-            Ok(Err(e)) => Err(DriverError::other(format!(
-                "zookeeper `{}`: get {path}: {e}",
-                self.describe()
-            ))),
+            Ok(Err(e)) => Err(zk_err(
+                &e,
+                format!("zookeeper `{}`: get {path}: {e}", self.describe()),
+            )),
             Err(_) => Err(DriverError::unreachable(format!(
                 "zookeeper `{}`: get {path}: no answer",
                 self.describe()

@@ -5,6 +5,7 @@
 //! {"t":"header","run_id":…,"playbook":…,"fault":…,"target":…,"plan_hash":…}
 //! {"t":"intent","step":"3","action":"recreate","target":"task_…","detail":{…}}   flushed before acting
 //! {"t":"outcome","step":"3","status":"ok","message":…,"learned":{…}}            flushed after
+//! {"t":"outcome","step":"4","status":"suspended","message":"timed out after 2s"} a fault: still in flight
 //! {"t":"decision","step":"2","subject":"role","value":"master"}                 a branch taken
 //! {"t":"resumed","pid":…}
 //! {"t":"end","outcome":"succeeded"}
@@ -163,7 +164,15 @@ fn writer_loop(mut file: File, rx: &mpsc::Receiver<Msg>) {
             buf.extend_from_slice(bytes);
             sync |= *s;
         }
+        // A write that fails half-way (a full disk) would leave a torn line that later
+        // records follow, and a journal that no longer loads: cut it back.
+        let before = file.metadata().map(|m| m.len());
         let mut result = file.write_all(&buf);
+        if result.is_err()
+            && let Ok(len) = before
+        {
+            let _ = file.set_len(len);
+        }
         if result.is_ok() {
             if sync {
                 result = file.sync_data();
@@ -360,6 +369,12 @@ impl Loaded {
                         },
                     );
                 }
+                // Suspended on a fault: not finished, its intent stays in flight so
+                // that the resumed run reconciles it first.
+                Record::Outcome {
+                    status: StepStatus::Suspended,
+                    ..
+                } => {}
                 Record::Outcome {
                     step,
                     status,

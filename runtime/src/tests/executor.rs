@@ -1,6 +1,7 @@
 use super::*;
 use crate::answers::{Answer, StateDirAnswers};
 use crate::driver::ContainerState;
+use crate::list_runs;
 use crate::observer::Event;
 use crate::summary::{Outcome, StepStatus};
 use mend_compiler::plan::{Condition, Scope};
@@ -119,18 +120,119 @@ async fn par_and_each_respect_the_global_and_each_limits() {
     assert_eq!(w.max_in_flight(), 2, "global --concurrency");
 }
 
+/// A step past its timeout is a fault: the run is suspended (exit 6, no end record,
+/// the step in flight), and `resume` runs the step again once it answers.
 #[tokio::test]
-async fn timeout_fails_a_hung_step() {
+async fn timeout_suspends_a_hung_step_and_resume_finishes_it() {
     let w = world();
     w.delay("exec", Duration::from_secs(30));
     let state = temp_state("timeout");
     let (rt, _obs) = runtime(&w, &state);
-    let body = with(step("0", Action::Probe), |s| {
-        s.timeout = Duration::from_millis(50);
-    });
-    let s = rt.run(&playbook(body), "b1").await.unwrap();
-    assert_eq!(s.outcome, Outcome::Failed);
+    let body = Node::Seq(vec![
+        with(step("0", Action::Probe), |s| {
+            s.timeout = Duration::from_millis(50);
+        }),
+        step("1", Action::Restart),
+    ]);
+    let s = rt.run(&playbook(body.clone()), "b1").await.unwrap();
+    assert_eq!(s.outcome, Outcome::Suspended, "{s}");
+    assert_eq!(s.exit_code(), crate::summary::EXIT_SUSPENDED);
+    assert_eq!(s.steps[0].status, StepStatus::Suspended);
     assert!(s.steps[0].message.contains("timed out after 50ms"), "{s}");
+    assert!(s.message.contains("mend resume"), "{}", s.message);
+    assert_eq!(w.count("restart"), 0, "nothing after the fault");
+    assert_eq!(list_runs(&state)[0].outcome, None, "no end record");
+    let loaded = crate::journal::Loaded::read(std::path::Path::new(&s.journal)).unwrap();
+    let replay = loaded.replay();
+    assert!(replay.in_flight.contains_key("0") && !replay.finished.contains_key("0"));
+
+    w.clear_delay("exec");
+    let (rt2, _obs) = runtime(&w, &state);
+    let again = rt2.resume(&s.run_id).await.unwrap();
+    assert_eq!(again.outcome, Outcome::Succeeded, "{again}");
+    assert_eq!(again.steps[0].status, StepStatus::Ok, "{again}");
+    assert!(!again.steps[0].replayed, "run again, not replayed");
+    assert_eq!(w.count("restart"), 1);
+}
+
+/// The engine unreachable during a probe suspends the run (the probe said nothing);
+/// an unhealthy probe still fails it.
+#[tokio::test]
+async fn an_unreachable_engine_during_a_probe_suspends() {
+    let w = world();
+    let state = temp_state("probe-fault");
+    let (rt, _obs) = runtime(&w, &state);
+    w.fail_next("exec", 1, "unreachable: connection refused");
+    let s = rt
+        .run(&playbook(step("0", Action::Probe)), "b1")
+        .await
+        .unwrap();
+    assert_eq!(s.outcome, Outcome::Suspended, "{s}");
+    assert!(s.steps[0].message.contains("connection refused"), "{s}");
+    let (rt2, _obs) = runtime(&w, &state);
+    let again = rt2.resume(&s.run_id).await.unwrap();
+    assert_eq!(again.outcome, Outcome::Succeeded, "{again}");
+
+    let state = temp_state("probe-unhealthy");
+    let (rt, _obs) = runtime(&w, &state);
+    w.set_probe_exit("b1", 1);
+    let s = rt
+        .run(&playbook(step("0", Action::Probe)), "b1")
+        .await
+        .unwrap();
+    assert_eq!(s.outcome, Outcome::Failed, "{s}");
+}
+
+/// `backup store from self or none`: a fault while copying says nothing about the
+/// store, so the backup stops (suspended) rather than going on to `none`; a copy
+/// that fails otherwise (the store unreadable) still goes on to the next source.
+#[tokio::test]
+async fn a_fault_stops_a_backup_from_falling_back_to_none() {
+    let w = world();
+    let body = || {
+        Node::Seq(vec![
+            step(
+                "0",
+                Action::Backup {
+                    sources: vec![BackupSource::SelfNode, BackupSource::None],
+                },
+            ),
+            step("1", Action::Restart),
+        ])
+    };
+    let state = temp_state("backup-fault");
+    let (rt, _obs) = runtime(&w, &state);
+    w.fail_next("copy_out", 1, "unreachable: engine gone");
+    let s = rt.run(&playbook(body()), "b1").await.unwrap();
+    assert_eq!(s.outcome, Outcome::Suspended, "{s}");
+    assert_eq!(w.count("restart"), 0, "nothing after the fault: {s}");
+
+    let state = temp_state("backup-broken");
+    let (rt, _obs) = runtime(&w, &state);
+    w.fail_next("copy_out", 1, "no such file: the store is gone");
+    let s = rt.run(&playbook(body()), "b1").await.unwrap();
+    assert_eq!(s.outcome, Outcome::Succeeded, "{s}");
+    assert!(s.steps[0].message.contains("from none"), "{s}");
+}
+
+/// No `catch` takes a fault and no `finally` runs on it: the body is paused, not
+/// exited (the handlers run when it does, after `resume`).
+#[tokio::test]
+async fn a_fault_is_not_caught() {
+    let w = world();
+    w.delay("exec", Duration::from_secs(30));
+    let state = temp_state("fault-try");
+    let (rt, _obs) = runtime(&w, &state);
+    let body = Node::Try {
+        body: Box::new(with(step("0.0", Action::Probe), |s| {
+            s.timeout = Duration::from_millis(50);
+        })),
+        catch: Some(Box::new(step("0.1", Action::Restart))),
+        finally: Some(Box::new(step("0.2", Action::Stop))),
+    };
+    let s = rt.run(&playbook(body), "b1").await.unwrap();
+    assert_eq!(s.outcome, Outcome::Suspended, "{s}");
+    assert_eq!((w.count("restart"), w.count("stop")), (0, 0), "{s}");
 }
 
 #[tokio::test]

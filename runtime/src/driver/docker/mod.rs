@@ -7,7 +7,8 @@ mod config;
 
 use crate::driver::archive;
 use crate::driver::{
-    ArchiveInfo, Container, DockerDriver, DockerRead, DriverError, DriverResult, ExecOutput,
+    ArchiveInfo, Container, DockerDriver, DockerRead, DriverError, DriverErrorKind, DriverResult,
+    ExecOutput,
 };
 use crate::inventory::DockerEndpoint;
 use async_trait::async_trait;
@@ -45,11 +46,41 @@ fn engine_err(what: &str, e: &bollard::errors::Error) -> DriverError {
         bollard::errors::Error::DockerResponseServerError { message, .. } => {
             DriverError::refused(format!("{what}: {message}"))
         }
-        other => DriverError::unreachable(format!("{what}: {other}")),
+        other => DriverError::unreachable(format!("{what}: {}", with_causes(other))),
     }
 }
 
+/// An error and its causes: hyper's "client error (Connect)" alone does not say
+/// that the connection was refused.
+fn with_causes(e: &dyn std::error::Error) -> String {
+    let mut text = e.to_string();
+    let mut cause = e.source();
+    while let Some(c) = cause {
+        let more = c.to_string();
+        if !text.contains(&more) {
+            text = format!("{text}: {more}");
+        }
+        cause = c.source();
+    }
+    text
+}
+
 impl BollardDocker {
+    /// An engine error; when the engine itself could not be reached, the message
+    /// says which engine (the inventory's `[docker] host`), so that the operator
+    /// knows what to bring back before `mend resume`.
+    fn engine_err(&self, what: &str, e: &bollard::errors::Error) -> DriverError {
+        let err = engine_err(what, e);
+        if err.kind == DriverErrorKind::Unreachable && !err.message.contains(&self.endpoint) {
+            DriverError::unreachable(format!(
+                "docker engine `{}` unreachable: {}",
+                self.endpoint, err.message
+            ))
+        } else {
+            err
+        }
+    }
+
     /// Connects and negotiates the API version.
     pub async fn connect(ep: &DockerEndpoint) -> DriverResult<Self> {
         use bollard::API_DEFAULT_VERSION;
@@ -101,7 +132,7 @@ impl BollardDocker {
             .docker
             .list_networks(None::<ListNetworksOptions>)
             .await
-            .map_err(|e| engine_err(&format!("docker `{}`: network ls", self.endpoint), &e))?;
+            .map_err(|e| self.engine_err(&format!("docker `{}`: network ls", self.endpoint), &e))?;
         let names: Vec<String> = all.into_iter().filter_map(|n| n.name).collect();
         let vlan: Vec<String> = names
             .iter()
@@ -142,7 +173,7 @@ impl DockerRead for BollardDocker {
             Err(bollard::errors::Error::DockerResponseServerError {
                 status_code: 404, ..
             }) => Ok(None),
-            Err(e) => Err(engine_err(
+            Err(e) => Err(self.engine_err(
                 &format!("docker `{}`: inspect `{name_or_id}`", self.endpoint),
                 &e,
             )),
@@ -165,7 +196,7 @@ impl DockerRead for BollardDocker {
             .docker
             .list_containers(Some(opts))
             .await
-            .map_err(|e| engine_err(&format!("docker `{}`: ps", self.endpoint), &e))?;
+            .map_err(|e| self.engine_err(&format!("docker `{}`: ps", self.endpoint), &e))?;
         let ids: Vec<String> = summaries.into_iter().filter_map(|s| s.id).collect();
         let inspected = futures_util::future::join_all(ids.iter().map(|id| self.inspect(id))).await;
         let mut out = Vec::new();
@@ -187,7 +218,7 @@ impl DockerRead for BollardDocker {
                     status_code: 404, ..
                 }) => continue,
                 Err(e) => {
-                    return Err(engine_err(
+                    return Err(self.engine_err(
                         &format!("docker `{}`: network inspect `{net}`", self.endpoint),
                         &e,
                     ));
@@ -211,7 +242,7 @@ impl DockerRead for BollardDocker {
                 .docker
                 .list_containers(Some(opts))
                 .await
-                .map_err(|e| engine_err(&format!("docker `{}`: ps", self.endpoint), &e))?;
+                .map_err(|e| self.engine_err(&format!("docker `{}`: ps", self.endpoint), &e))?;
             for id in stopped.into_iter().filter_map(|s| s.id) {
                 if let Some(c) = self.inspect(&id).await?
                     && !c.is_running()
@@ -233,7 +264,7 @@ impl DockerDriver for BollardDocker {
             Err(bollard::errors::Error::DockerResponseServerError {
                 status_code: 304, ..
             }) => Ok(()),
-            r => r.map_err(|e| engine_err(&format!("docker start `{id}`"), &e)),
+            r => r.map_err(|e| self.engine_err(&format!("docker start `{id}`"), &e)),
         }
     }
 
@@ -246,7 +277,7 @@ impl DockerDriver for BollardDocker {
             Err(bollard::errors::Error::DockerResponseServerError {
                 status_code: 304, ..
             }) => Ok(()),
-            r => r.map_err(|e| engine_err(&format!("docker stop `{id}`"), &e)),
+            r => r.map_err(|e| self.engine_err(&format!("docker stop `{id}`"), &e)),
         }
     }
 
@@ -257,7 +288,7 @@ impl DockerDriver for BollardDocker {
         self.docker
             .restart_container(id, Some(opts))
             .await
-            .map_err(|e| engine_err(&format!("docker restart `{id}`"), &e))
+            .map_err(|e| self.engine_err(&format!("docker restart `{id}`"), &e))
     }
 
     async fn remove(&self, id: &str) -> DriverResult<()> {
@@ -283,7 +314,7 @@ impl DockerDriver for BollardDocker {
                 }
                 Ok(())
             }
-            r => r.map_err(|e| engine_err(&format!("docker rm `{id}`"), &e)),
+            r => r.map_err(|e| self.engine_err(&format!("docker rm `{id}`"), &e)),
         }
     }
 
@@ -296,7 +327,7 @@ impl DockerDriver for BollardDocker {
             .docker
             .create_container(Some(opts), body)
             .await
-            .map_err(|e| engine_err(&format!("docker create `{}`", from.name), &e))?;
+            .map_err(|e| self.engine_err(&format!("docker create `{}`", from.name), &e))?;
         Ok(created.id)
     }
 
@@ -317,19 +348,19 @@ impl DockerDriver for BollardDocker {
                 },
             )
             .await
-            .map_err(|e| engine_err(&what, &e))?;
+            .map_err(|e| self.engine_err(&what, &e))?;
         let mut output = Vec::new();
         match self
             .docker
             .start_exec(&created.id, None)
             .await
-            .map_err(|e| engine_err(&what, &e))?
+            .map_err(|e| self.engine_err(&what, &e))?
         {
             StartExecResults::Attached {
                 output: mut out, ..
             } => {
                 while let Some(chunk) = out.next().await {
-                    let chunk = chunk.map_err(|e| engine_err(&what, &e))?;
+                    let chunk = chunk.map_err(|e| self.engine_err(&what, &e))?;
                     output.extend_from_slice(chunk.as_ref());
                     if output.len() > 4 * EXEC_OUTPUT_KEEP {
                         output.drain(..output.len() - EXEC_OUTPUT_KEEP);
@@ -342,7 +373,7 @@ impl DockerDriver for BollardDocker {
             .docker
             .inspect_exec(&created.id)
             .await
-            .map_err(|e| engine_err(&what, &e))?;
+            .map_err(|e| self.engine_err(&what, &e))?;
         if output.len() > EXEC_OUTPUT_KEEP {
             output.drain(..output.len() - EXEC_OUTPUT_KEEP);
         }
@@ -355,12 +386,19 @@ impl DockerDriver for BollardDocker {
     async fn copy_out(&self, id: &str, path: &str, dest: &Path) -> DriverResult<ArchiveInfo> {
         let what = format!("docker cp `{id}:{path}`");
         if let Some(dir) = dest.parent() {
-            tokio::fs::create_dir_all(dir)
-                .await
-                .map_err(|e| DriverError::other(format!("{what}: {e}")))?;
+            tokio::fs::create_dir_all(dir).await.map_err(|e| {
+                DriverError::local(format!("{what}: cannot create `{}`: {e}", dir.display()))
+            })?;
         }
         let partial = archive::partial_path(dest);
-        let io = |e: std::io::Error| DriverError::other(format!("{what}: writing the backup: {e}"));
+        // The state directory, not the container: a full or read-only disk here is
+        // mend's fault to fix, never a reason to try the next backup source.
+        let io = |e: std::io::Error| {
+            DriverError::local(format!(
+                "{what}: writing the backup `{}`: {e}",
+                partial.display()
+            ))
+        };
         let mut file = tokio::fs::File::create(&partial).await.map_err(io)?;
         let opts = DownloadFromContainerOptionsBuilder::new()
             .path(path)
@@ -372,7 +410,7 @@ impl DockerDriver for BollardDocker {
                 Err(e) => {
                     drop(file);
                     let _ = tokio::fs::remove_file(&partial).await;
-                    return Err(engine_err(&what, &e));
+                    return Err(self.engine_err(&what, &e));
                 }
             };
             file.write_all(&chunk).await.map_err(io)?;
@@ -403,7 +441,7 @@ impl DockerDriver for BollardDocker {
             .docker
             .upload_to_container(id, Some(opts), body)
             .await
-            .map_err(|e| engine_err(&what, &e));
+            .map_err(|e| self.engine_err(&what, &e));
         let _ = tokio::fs::remove_file(&upload).await;
         r
     }

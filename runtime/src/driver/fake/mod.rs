@@ -249,7 +249,9 @@ impl FakeWorld {
         s.zk.insert(path.to_owned(), data.to_vec());
     }
 
-    /// The next `times` calls of `op` fail with `message`.
+    /// The next `times` calls of `op` fail with `message`; a message that starts with
+    /// `unreachable` is an [`DriverErrorKind::Unreachable`](super::DriverErrorKind)
+    /// error (a fault), any other is `Other`.
     pub fn fail_next(&self, op: &'static str, times: u32, message: &str) {
         self.lock().fail.insert(op, (times, message.to_owned()));
     }
@@ -311,7 +313,12 @@ impl FakeWorld {
             && *n > 0
         {
             *n -= 1;
-            return Err(DriverError::other(format!("{op} `{target}`: {msg}")));
+            let text = format!("{op} `{target}`: {msg}");
+            return Err(if msg.starts_with("unreachable") {
+                DriverError::unreachable(text)
+            } else {
+                DriverError::other(text)
+            });
         }
         Ok(())
     }
