@@ -90,13 +90,7 @@ impl Exec {
             }),
             "replica_error" => {
                 let ep = self.mysql_of(&inst)?;
-                let status = self
-                    .drivers
-                    .mysql
-                    .replica_status(ep)
-                    .await
-                    .map_err(|e| e.message)?;
-                Ok(status.map_or("none", |s| s.classify().as_str()).to_owned())
+                self.settled_replica_error(ep).await
             }
             "peer_mode" => {
                 let of = if *target == Target::Peer {
@@ -156,6 +150,41 @@ impl Exec {
                     .unwrap_or_default();
                 Ok(matches!(v.as_str(), "true" | "yes"))
             }
+        }
+    }
+}
+
+/// How long `match replica_error` waits for a replica that is still applying to
+/// either fail or catch up.
+const REPLICA_SETTLE: std::time::Duration = std::time::Duration::from_secs(10);
+
+impl Exec {
+    /// §4.1.3 reads `show slave status` *after* `start slave`. Right after the start,
+    /// the server has cleared the last error and the SQL thread has not yet re-applied
+    /// the event that failed, so one read says "no error" for a replica about to
+    /// stop on the same duplicate key again. Read until the answer is settled: an
+    /// error shows, the replica is idle (all it read is applied), or both threads are
+    /// stopped; after [`REPLICA_SETTLE`] what is seen then is the answer.
+    async fn settled_replica_error(&self, ep: &str) -> Result<String, String> {
+        let start = std::time::Instant::now();
+        loop {
+            let status = self
+                .drivers
+                .mysql
+                .replica_status(ep)
+                .await
+                .map_err(|e| e.message)?;
+            let Some(st) = status else {
+                return Ok("none".into());
+            };
+            let class = st.classify();
+            let settled = class != crate::driver::replication::ReplicaError::None
+                || st.idle()
+                || (!st.io_running && !st.sql_running);
+            if settled || start.elapsed() >= REPLICA_SETTLE {
+                return Ok(class.as_str().to_owned());
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(200)).await;
         }
     }
 }
