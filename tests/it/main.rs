@@ -12,6 +12,7 @@ mod mistakes;
 mod pictures;
 mod robustness;
 mod runtime_docker;
+mod runtime_docker_tls;
 mod runtime_faults;
 mod runtime_injection;
 mod runtime_lab;

@@ -81,6 +81,24 @@ impl DriverError {
 
 pub type DriverResult<T> = Result<T, DriverError>;
 
+/// An error and its causes on one line: a client library's own words are often
+/// generic (hyper's "client error (Connect)", openssh's "failed to connect to the
+/// remote host"); the causes say why ("Connection refused", "certificate verify
+/// failed", ssh's own message).
+pub(crate) fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut text = e.to_string();
+    let mut cause = e.source();
+    while let Some(c) = cause {
+        let more = c.to_string();
+        let more = more.trim();
+        if !more.is_empty() && !text.contains(more) {
+            text = format!("{text}: {more}");
+        }
+        cause = c.source();
+    }
+    text.replace('\n', " ").trim().to_owned()
+}
+
 /// A container's lifecycle state, as the engine reports it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]

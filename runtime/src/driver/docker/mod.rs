@@ -46,23 +46,8 @@ fn engine_err(what: &str, e: &bollard::errors::Error) -> DriverError {
         bollard::errors::Error::DockerResponseServerError { message, .. } => {
             DriverError::refused(format!("{what}: {message}"))
         }
-        other => DriverError::unreachable(format!("{what}: {}", with_causes(other))),
+        other => DriverError::unreachable(format!("{what}: {}", super::error_chain(other))),
     }
-}
-
-/// An error and its causes: hyper's "client error (Connect)" alone does not say
-/// that the connection was refused.
-fn with_causes(e: &dyn std::error::Error) -> String {
-    let mut text = e.to_string();
-    let mut cause = e.source();
-    while let Some(c) = cause {
-        let more = c.to_string();
-        if !text.contains(&more) {
-            text = format!("{text}: {more}");
-        }
-        cause = c.source();
-    }
-    text
 }
 
 impl BollardDocker {
@@ -86,7 +71,7 @@ impl BollardDocker {
         use bollard::API_DEFAULT_VERSION;
         let describe = ep.describe();
         let unreachable = |e: bollard::errors::Error| {
-            DriverError::unreachable(format!("docker `{describe}`: {e}"))
+            DriverError::unreachable(format!("docker `{describe}`: {}", super::error_chain(&e)))
         };
         let timeout = ep.timeout_secs;
         let docker = match (&ep.host, &ep.tls) {
@@ -109,7 +94,8 @@ impl BollardDocker {
         };
         let docker = docker.negotiate_version().await.map_err(|e| {
             DriverError::unreachable(format!(
-                "docker `{describe}`: the engine does not answer: {e}"
+                "docker `{describe}`: the engine does not answer: {}",
+                super::error_chain(&e)
             ))
         })?;
         Ok(BollardDocker {

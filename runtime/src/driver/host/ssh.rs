@@ -45,23 +45,6 @@ fn describe(ep: &SshEndpoint) -> String {
     format!("ssh {} (host `{}`)", destination(ep), ep.name)
 }
 
-/// An error and its causes on one line: the crate's own message is generic ("failed
-/// to connect to the remote host"); the cause says why (ssh's own words).
-fn chain(e: &dyn std::error::Error) -> String {
-    let mut s = e.to_string();
-    let mut cur = e.source();
-    while let Some(c) = cur {
-        let more = c.to_string();
-        let more = more.trim();
-        if !more.is_empty() && !s.contains(more) {
-            s.push_str(": ");
-            s.push_str(more);
-        }
-        cur = c.source();
-    }
-    s.replace('\n', " ").trim().to_owned()
-}
-
 impl SshSessions {
     async fn connect(ep: &SshEndpoint) -> DriverResult<Session> {
         let mut b = SessionBuilder::default();
@@ -81,7 +64,11 @@ impl SshSessions {
             b.user_known_hosts_file(k);
         }
         b.connect(&ep.address).await.map_err(|e| {
-            DriverError::unreachable(format!("{}: cannot connect: {}", describe(ep), chain(&e)))
+            DriverError::unreachable(format!(
+                "{}: cannot connect: {}",
+                describe(ep),
+                crate::driver::error_chain(&e)
+            ))
         })
     }
 
@@ -127,7 +114,7 @@ impl SshSessions {
                     "{}: `{}` could not be run: {}",
                     describe(ep),
                     argv.join(" "),
-                    chain(&e)
+                    crate::driver::error_chain(&e)
                 )));
             }
         };
