@@ -3,13 +3,31 @@
 //! own, its exit code, output and journal read back.
 
 use crate::lab_support::read_journal;
-use crate::runtime_lab::Scratch;
+use crate::runtime_lab::{Lab, Scratch};
 use crate::support::mend_binary;
 use mend_runtime::journal::Record;
+use mend_runtime::lock::TargetLock;
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
+
+/// One MariaDB node of the lab (`MEND_LAB_MYSQL_PRIMARY` or `…_REPLICA`), reachable,
+/// with the lab's login, held for this test alone (the `mysql` lab lock): the lab,
+/// the node's loopback address and port, and the lock. `None`: skipped (or failed,
+/// with `MEND_LAB_REQUIRED`).
+pub(crate) fn lab_mysql(test: &str, node: &str) -> Option<(Lab, String, u16, TargetLock)> {
+    let lab = Lab::load();
+    if !lab.has(
+        test,
+        &[node, "MEND_LAB_MYSQL_USER", "MEND_LAB_MYSQL_PASSWORD_FILE"],
+    ) {
+        return None;
+    }
+    let (host, port) = lab.loopback(test, node)?;
+    let lock = crate::lab_support::block_on(lab.exclusive(crate::lab_support::MYSQL));
+    Some((lab, host, port, lock))
+}
 
 /// The longest one `mend` command of these tests may take.
 const LIMIT: Duration = Duration::from_secs(90);

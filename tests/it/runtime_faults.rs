@@ -137,19 +137,11 @@ fn faults_docker_engine_refuses_mid_run() {
 #[test]
 fn faults_mysql_connection_killed_mid_query() {
     let test = "runtime_faults::faults_mysql_connection_killed_mid_query";
-    let lab = Lab::load();
-    let keys = [
-        "MEND_LAB_MYSQL_REPLICA",
-        "MEND_LAB_MYSQL_USER",
-        "MEND_LAB_MYSQL_PASSWORD_FILE",
-    ];
-    if !lab.has(test, &keys) {
-        return;
-    }
-    let Some((host, port)) = lab.loopback(test, "MEND_LAB_MYSQL_REPLICA") else {
+    let Some((lab, host, port, _lock)) =
+        crate::fault_support::lab_mysql(test, "MEND_LAB_MYSQL_REPLICA")
+    else {
         return;
     };
-    let _lock = crate::lab_support::block_on(lab.exclusive(crate::lab_support::MYSQL));
     let upstream = format!("{host}:{port}").parse().expect("an address");
     let proxy = Proxy::start(
         Addr::Tcp("127.0.0.1:0".parse().unwrap()),

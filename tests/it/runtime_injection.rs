@@ -251,19 +251,11 @@ fn injection_hostile_labels() {
 #[test]
 fn injection_hostile_value_reaches_mysql_as_data() {
     let test = "runtime_injection::injection_hostile_value_reaches_mysql_as_data";
-    let lab = Lab::load();
-    let keys = [
-        "MEND_LAB_MYSQL_PRIMARY",
-        "MEND_LAB_MYSQL_USER",
-        "MEND_LAB_MYSQL_PASSWORD_FILE",
-    ];
-    if !lab.has(test, &keys) {
-        return;
-    }
-    let Some((_, port)) = lab.loopback(test, "MEND_LAB_MYSQL_PRIMARY") else {
+    let Some((lab, _, port, _lock)) =
+        crate::fault_support::lab_mysql(test, "MEND_LAB_MYSQL_PRIMARY")
+    else {
         return;
     };
-    let _lock = crate::lab_support::block_on(lab.exclusive(crate::lab_support::MYSQL));
     let db = format!("mend_inj_{}", std::process::id());
     let sql = |text: &str| {
         let o = Command::new(repo_root().join("scripts/lab"))

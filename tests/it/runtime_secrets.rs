@@ -22,19 +22,11 @@ fn free_port() -> u16 {
 #[test]
 fn secrets_never_leave_a_run() {
     let test = "runtime_secrets::secrets_never_leave_a_run";
-    let lab = Lab::load();
-    let keys = [
-        "MEND_LAB_MYSQL_REPLICA",
-        "MEND_LAB_MYSQL_USER",
-        "MEND_LAB_MYSQL_PASSWORD_FILE",
-    ];
-    if !lab.has(test, &keys) {
-        return;
-    }
-    let Some((_, port)) = lab.loopback(test, "MEND_LAB_MYSQL_REPLICA") else {
+    let Some((lab, _, port, _lock)) =
+        crate::fault_support::lab_mysql(test, "MEND_LAB_MYSQL_REPLICA")
+    else {
         return;
     };
-    let _lock = crate::lab_support::block_on(lab.exclusive(crate::lab_support::MYSQL));
     let pw_file = lab.get("MEND_LAB_MYSQL_PASSWORD_FILE");
     let lab_secret = std::fs::read_to_string(&pw_file).expect("the lab's password file");
     let lab_secret = lab_secret.trim_end_matches(['\n', '\r']).to_owned();
