@@ -2,7 +2,7 @@
 
 use super::{spec, split_command};
 use crate::driver::Container;
-use crate::executor::Exec;
+use crate::executor::{ActError, Exec};
 use crate::resolve::Instance;
 use mend_compiler::plan::{CheckedPlaybook, Engine, Probe};
 use std::time::{Duration, Instant};
@@ -56,11 +56,6 @@ pub(crate) fn initial_delay(exec: &Exec, inst: &Instance, live: &Container) -> D
         .map_or(Duration::ZERO, |s| Duration::from_secs(s.min(600)))
 }
 
-/// Runs the probe once: `Ok(message)` when healthy.
-pub(crate) async fn probe_once(exec: &Exec, inst: &Instance) -> Result<String, String> {
-    probe_result(exec, inst).await.map_err(|e| e.message)?
-}
-
 /// Runs the probe once, the engine's own error apart (a `probe` step is suspended
 /// on an unreachable engine, not failed): `Ok(Ok(message))` when healthy,
 /// `Ok(Err(why))` when not.
@@ -94,9 +89,46 @@ pub(crate) async fn probe_result(
     })
 }
 
+/// Why a check (`verify`, `wait replica_healthy`) did not pass this time: the world's
+/// answer ("not healthy"), or no answer at all (a fault: the service unreachable).
+/// Both are polled through until the bound; at the bound a fault suspends the run
+/// instead of failing it (docs/reliability.md, "Faults during a run").
+#[derive(Debug)]
+pub(crate) enum NotYet {
+    No(String),
+    Fault(String),
+}
+
+impl From<String> for NotYet {
+    fn from(s: String) -> Self {
+        NotYet::No(s)
+    }
+}
+
+impl From<crate::driver::DriverError> for NotYet {
+    fn from(e: crate::driver::DriverError) -> Self {
+        if e.is_fault() {
+            NotYet::Fault(e.message)
+        } else {
+            NotYet::No(e.message)
+        }
+    }
+}
+
+impl NotYet {
+    /// The step's error once the bound has passed.
+    fn at_bound(self, within: Duration) -> ActError {
+        let bound = crate::planner::human(within);
+        match self {
+            NotYet::No(e) => ActError::Failed(format!("not within {bound}: {e}")),
+            NotYet::Fault(e) => ActError::Fault(format!("not within {bound}: {e}")),
+        }
+    }
+}
+
 /// Healthy now? For a container: running and its probe passes; for a MySQL server
 /// without a container: replicating (if a replica) or answering.
-pub(crate) async fn healthy(exec: &Exec, inst: &Instance) -> Result<String, String> {
+pub(crate) async fn healthy(exec: &Exec, inst: &Instance) -> Result<String, NotYet> {
     let is_container =
         inst.container.is_some() && spec(exec, inst).is_none_or(|s| s.engine != Engine::Mysql);
     if is_container {
@@ -104,35 +136,30 @@ pub(crate) async fn healthy(exec: &Exec, inst: &Instance) -> Result<String, Stri
             .drivers
             .docker
             .inspect(&inst.name)
-            .await
-            .map_err(|e| e.message)?
+            .await?
             .ok_or_else(|| format!("container `{}` does not exist", inst.name))?;
         if !live.is_running() {
-            return Err(format!("container `{}` is {}", inst.name, live.state));
+            return Err(NotYet::No(format!(
+                "container `{}` is {}",
+                inst.name, live.state
+            )));
         }
         let mut fresh = inst.clone();
         fresh.container = Some(live);
         if spec(exec, inst).is_some_and(|s| s.probe == Probe::None) {
             return Ok(format!("`{}` is running", inst.name));
         }
-        return probe_once(exec, &fresh).await;
+        return Ok(probe_result(exec, &fresh).await??);
     }
     let ep = exec.mysql_of(inst)?;
-    match exec
-        .drivers
-        .mysql
-        .replica_status(ep)
-        .await
-        .map_err(|e| e.message)?
-    {
+    match exec.drivers.mysql.replica_status(ep).await? {
         Some(s) if s.healthy() => Ok(format!("replication healthy: {}", s.summary())),
-        Some(s) => Err(format!("replication not healthy: {}", s.summary())),
+        Some(s) => Err(NotYet::No(format!(
+            "replication not healthy: {}",
+            s.summary()
+        ))),
         None => {
-            exec.drivers
-                .mysql
-                .read_only(ep)
-                .await
-                .map_err(|e| e.message)?;
+            exec.drivers.mysql.read_only(ep).await?;
             Ok(format!("`{ep}` answers"))
         }
     }
@@ -142,18 +169,16 @@ pub(crate) async fn poll_until<F, Fut>(
     exec: &Exec,
     within: Duration,
     mut check: F,
-) -> Result<String, String>
+) -> Result<String, ActError>
 where
     F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = Result<String, String>>,
+    Fut: std::future::Future<Output = Result<String, NotYet>>,
 {
     let start = Instant::now();
     loop {
         match check().await {
             Ok(m) => return Ok(m),
-            Err(e) if start.elapsed() >= within => {
-                return Err(format!("not within {}: {e}", crate::planner::human(within)));
-            }
+            Err(e) if start.elapsed() >= within => return Err(e.at_bound(within)),
             Err(_) => tokio::time::sleep(exec.opts.poll.min(within)).await,
         }
     }
@@ -188,17 +213,15 @@ pub(crate) async fn wait_caught_up(
     exec: &Exec,
     inst: &Instance,
     within: Duration,
-) -> Result<String, String> {
-    let ep = exec.mysql_of(inst)?;
+) -> Result<String, ActError> {
+    let ep = exec.mysql_of(inst).map_err(ActError::Failed)?;
     let mut target = None;
     let mut idle_seen = false;
     let start = Instant::now();
     loop {
         match caught_up_once(exec, ep, &mut target, &mut idle_seen).await {
             Ok(m) => return Ok(m),
-            Err(e) if start.elapsed() >= within => {
-                return Err(format!("not within {}: {e}", crate::planner::human(within)));
-            }
+            Err(e) if start.elapsed() >= within => return Err(e.at_bound(within)),
             Err(_) => tokio::time::sleep(exec.opts.poll.min(within)).await,
         }
     }
@@ -210,20 +233,19 @@ async fn caught_up_once(
     ep: &str,
     target: &mut Option<(String, u64, String)>,
     idle_seen: &mut bool,
-) -> Result<String, String> {
+) -> Result<String, NotYet> {
     let mysql = &exec.drivers.mysql;
     let s = mysql
         .replica_status(ep)
-        .await
-        .map_err(|e| e.message)?
+        .await?
         .ok_or_else(|| format!("`{ep}` is not a replica"))?;
     if !s.healthy() {
         *idle_seen = false;
-        return Err(s.summary());
+        return Err(NotYet::No(s.summary()));
     }
     if target.is_none()
         && let Some(src) = source_endpoint(&exec.inventory, &s)
-        && let Some((file, pos)) = mysql.binlog_position(src).await.map_err(|e| e.message)?
+        && let Some((file, pos)) = mysql.binlog_position(src).await?
     {
         *target = Some((file, pos, src.to_owned()));
     }
@@ -231,12 +253,12 @@ async fn caught_up_once(
         Some((file, pos, src)) if s.applied_up_to(file, *pos) => Ok(format!(
             "replication healthy, applied up to {file}:{pos} (where `{src}` stood when the wait began)"
         )),
-        Some((file, pos, _)) => Err(format!(
+        Some((file, pos, _)) => Err(NotYet::No(format!(
             "{}, applied {}:{} of {file}:{pos}",
             s.summary(),
             s.exec_file,
             s.exec_pos.unwrap_or(0)
-        )),
+        ))),
         None if s.idle() && *idle_seen => Ok(format!(
             "replication healthy and idle (its source {}:{} is not in the inventory: judged from the replica alone)",
             s.source_host,
@@ -244,7 +266,7 @@ async fn caught_up_once(
         )),
         None => {
             *idle_seen = s.idle();
-            Err(format!("{}, still applying", s.summary()))
+            Err(NotYet::No(format!("{}, still applying", s.summary())))
         }
     }
 }

@@ -249,9 +249,7 @@ pub(crate) async fn act(
         }
         Action::Verify { within } => {
             let expect = spec(exec, inst).and_then(|s| s.expect.clone());
-            let m = poll_until(exec, *within, || healthy(exec, inst))
-                .await
-                .map_err(ActError::Failed)?;
+            let m = poll_until(exec, *within, || healthy(exec, inst)).await?;
             let mut d = Done::msg(m);
             if let Some(e) = expect {
                 d = d.note(format!("expected result (check it too): {e}"));
@@ -259,9 +257,7 @@ pub(crate) async fn act(
             Ok(d)
         }
         Action::WaitReplicaHealthy { within } => {
-            let m = wait_caught_up(exec, inst, *within)
-                .await
-                .map_err(ActError::Failed)?;
+            let m = wait_caught_up(exec, inst, *within).await?;
             Ok(Done::msg(m))
         }
         Action::StartReplica => {

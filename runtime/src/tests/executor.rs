@@ -183,6 +183,39 @@ async fn an_unreachable_engine_during_a_probe_suspends() {
     assert_eq!(s.outcome, Outcome::Failed, "{s}");
 }
 
+/// `verify within` polls through an unreachable engine (an outage may pass); when
+/// the bound passes and the engine still does not answer, the run is suspended, not
+/// failed: nothing was learned about the container's health.
+#[tokio::test]
+async fn verify_through_an_unreachable_engine_suspends_at_its_bound() {
+    let w = world();
+    let state = temp_state("verify-fault");
+    let (rt, _obs) = runtime(&w, &state);
+    w.fail_next("inspect", 1_000, "unreachable: connection refused");
+    let verify = step(
+        "0",
+        Action::Verify {
+            within: Duration::from_millis(30),
+        },
+    );
+    let s = rt.run(&playbook(verify.clone()), "b1").await.unwrap();
+    assert_eq!(s.outcome, Outcome::Suspended, "{s}");
+    assert!(s.steps[0].message.contains("not within"), "{s}");
+    assert!(s.steps[0].message.contains("connection refused"), "{s}");
+
+    w.fail_next("inspect", 0, "");
+    let (rt2, _obs) = runtime(&w, &state);
+    let again = rt2.resume(&s.run_id).await.unwrap();
+    assert_eq!(again.outcome, Outcome::Succeeded, "{again}");
+
+    // An unhealthy answer at the bound still fails it.
+    let state = temp_state("verify-unhealthy");
+    let (rt, _obs) = runtime(&w, &state);
+    w.set_probe_exit("b1", 1);
+    let s = rt.run(&playbook(verify), "b1").await.unwrap();
+    assert_eq!(s.outcome, Outcome::Failed, "{s}");
+}
+
 /// `backup store from self or none`: a fault while copying says nothing about the
 /// store, so the backup stops (suspended) rather than going on to `none`; a copy
 /// that fails otherwise (the store unreadable) still goes on to the next source.
