@@ -17,6 +17,7 @@ mod runtime_faults;
 mod runtime_injection;
 mod runtime_lab;
 mod runtime_mysql;
+mod runtime_mysql_tls;
 mod runtime_playbook;
 mod runtime_secrets;
 mod runtime_ssh;

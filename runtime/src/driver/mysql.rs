@@ -65,7 +65,13 @@ impl MysqlAsync {
             .user(Some(ep.user.clone()))
             .pass(password.map(|p| p.expose().to_owned()))
             .db_name(ep.database.clone())
-            .prefer_socket(false);
+            .prefer_socket(false)
+            .ssl_opts(ep.tls.as_ref().map(|ca| {
+                // Checked against the CA (or the built-in roots); the name checked is
+                // the inventory's `host`, as any TLS client would.
+                mysql_async::SslOpts::default()
+                    .with_root_certs(ca.iter().map(|p| p.clone().into()).collect())
+            }));
         match tokio::time::timeout(self.timeout, Conn::new(opts)).await {
             Ok(Ok(conn)) => Ok((conn, ep)),
             Ok(Err(e)) => Err(DriverError::unreachable(format!(

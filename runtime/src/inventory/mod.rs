@@ -25,6 +25,8 @@
 //! metadb = false                        # true: this is the DBPaaS metadata DB (§4.1.1)
 //! database = "dbaas"                    # optional: the session's default database
 //! ssh = "db1"                           # optional: the [ssh.*] host it runs on
+//! tls = true                            # optional: TLS required, server cert checked
+//! tls_ca = "certs/mysql-ca.pem"         # optional: the CA to check it with (implies tls)
 //!
 //! [zookeeper]
 //! connect = "127.0.0.1:21810"
@@ -172,6 +174,10 @@ pub struct MysqlEndpoint {
     /// How the metadata DB's `dbfree_instance_list` names this server (default: host/port).
     pub meta_ip: Option<String>,
     pub meta_port: Option<u16>,
+    /// TLS to this server: `None` plain TCP; `Some(None)` TLS checked against the
+    /// built-in web roots; `Some(Some(ca))` TLS checked against that CA file. A
+    /// server whose certificate does not check is refused, never used in clear.
+    pub tls: Option<Option<PathBuf>>,
 }
 
 impl MysqlEndpoint {
@@ -264,6 +270,8 @@ struct RawMysql {
     ssh: Option<String>,
     meta_ip: Option<String>,
     meta_port: Option<u16>,
+    tls: Option<bool>,
+    tls_ca: Option<PathBuf>,
 }
 
 #[derive(Deserialize)]
@@ -420,6 +428,16 @@ impl Inventory {
                     "`[mysql.{name}]` names ssh host `{h}`, but there is no `[ssh.{h}]`"
                 )));
             }
+            let tls = match (m.tls, m.tls_ca) {
+                (Some(false), Some(_)) => {
+                    return Err(err(format!(
+                        "`[mysql.{name}]` has `tls = false` and a `tls_ca`: keep one"
+                    )));
+                }
+                (_, Some(ca)) => Some(Some(rel(ca))),
+                (Some(true), None) => Some(None),
+                (Some(false) | None, None) => None,
+            };
             mysql.insert(
                 name.clone(),
                 MysqlEndpoint {
@@ -437,6 +455,7 @@ impl Inventory {
                     ssh: m.ssh,
                     meta_ip: m.meta_ip,
                     meta_port: m.meta_port,
+                    tls,
                 },
             );
         }

@@ -117,3 +117,22 @@ fn ssh_endpoints_take_known_hosts_and_refuse_option_like_addresses() {
         assert!(e.message.contains("not a host name"), "{bad}: {e}");
     }
 }
+
+#[test]
+fn mysql_tls_is_off_on_or_checked_against_a_ca() {
+    let one = |extra: &str| {
+        Inventory::parse(
+            &format!("[mysql.a]\nhost = \"db\"\nuser = \"u\"\n{extra}"),
+            "m",
+            Some(std::path::Path::new("/etc/mend")),
+        )
+    };
+    assert_eq!(one("").unwrap().mysql["a"].tls, None);
+    assert_eq!(one("tls = true\n").unwrap().mysql["a"].tls, Some(None));
+    assert_eq!(
+        one("tls_ca = \"ca.pem\"\n").unwrap().mysql["a"].tls,
+        Some(Some("/etc/mend/ca.pem".into()))
+    );
+    let e = one("tls = false\ntls_ca = \"ca.pem\"\n").unwrap_err();
+    assert!(e.message.contains("keep one"), "{e}");
+}
