@@ -88,7 +88,24 @@ pub(crate) fn host_command(
     inst: &Instance,
 ) -> (String, String) {
     let (host, argv) = host_argv(inventory, action, inst);
-    (host, argv.join(" "))
+    (host, shell_words(&argv))
+}
+
+/// argv as a person would type it in a shell: a word with anything but plain
+/// characters is single-quoted, so that a copied command runs the same argv (a host
+/// label with a space or `;` stays one argument there too).
+pub(crate) fn shell_words(argv: &[String]) -> String {
+    let plain = |c: char| c.is_ascii_alphanumeric() || "-_./:=@%+,{}".contains(c);
+    argv.iter()
+        .map(|w| {
+            if !w.is_empty() && w.chars().all(plain) {
+                w.clone()
+            } else {
+                format!("'{}'", w.replace('\'', "'\\''"))
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 /// The command of a host step as argv: the template is split into words first and
@@ -131,7 +148,7 @@ pub(crate) fn host_argv(
 
 pub(crate) async fn host_step(exec: &Exec, step: &Step, id: &str, inst: &Instance) -> ActResult {
     let (host, argv) = host_argv(&exec.inventory, &step.action, inst);
-    let cmd = argv.join(" ");
+    let cmd = shell_words(&argv);
     if exec.drivers.host.can_run_on(&host) {
         let out = exec.drivers.host.run(&host, &argv).await?;
         let route = exec.drivers.host.route(&host);
@@ -161,4 +178,22 @@ pub(crate) async fn host_step(exec: &Exec, step: &Step, id: &str, inst: &Instanc
         ),
     };
     person_step(exec, step, id, q).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::shell_words;
+
+    #[test]
+    fn commands_shown_to_a_person_quote_what_a_shell_would_split() {
+        let argv = |a: &[&str]| a.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>();
+        assert_eq!(
+            shell_words(&argv(&["myadm", "-P", "3306", "-d", "startup"])),
+            "myadm -P 3306 -d startup"
+        );
+        assert_eq!(
+            shell_words(&argv(&["restart", "h1;touch x $(id)", "it's", ""])),
+            "restart 'h1;touch x $(id)' 'it'\\''s' ''"
+        );
+    }
 }
