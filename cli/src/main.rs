@@ -110,8 +110,10 @@ enum Command {
         step: String,
         /// `yes` (done / confirmed) or `no` (the step fails)
         answer: String,
+        /// The inventory whose `state_dir` holds the run (default: ./mend.toml)
         #[arg(long, value_name = "FILE")]
         inventory: Option<PathBuf>,
+        /// The state directory that holds the run (overrides the inventory's)
         #[arg(long, value_name = "DIR")]
         state_dir: Option<PathBuf>,
     },

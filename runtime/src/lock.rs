@@ -102,6 +102,18 @@ impl TargetLock {
             .join(format!("{}.lock", safe(target)))
     }
 
+    /// Every lock of the state directory, whoever holds it (unreadable files skipped).
+    pub fn holders(state_dir: &Path) -> Vec<Holder> {
+        std::fs::read_dir(state_dir.join("locks"))
+            .into_iter()
+            .flatten()
+            .flatten()
+            .filter(|e| e.path().extension().is_some_and(|x| x == "lock"))
+            .filter_map(|e| std::fs::read(e.path()).ok())
+            .filter_map(|b| serde_json::from_slice(&b).ok())
+            .collect()
+    }
+
     /// Who holds the target, if anyone.
     pub fn holder(state_dir: &Path, target: &str) -> Option<Holder> {
         let bytes = std::fs::read(Self::path_for(state_dir, target)).ok()?;

@@ -136,16 +136,24 @@ pub struct RunInfo {
     pub started: String,
     /// `None`: still running, or its runner died (resume it).
     pub outcome: Option<Outcome>,
+    /// An unfinished run whose runner still holds its lock, alive on this machine.
+    pub running: bool,
 }
 
 /// Every run in the state directory, oldest first.
 pub fn list_runs(state_dir: &Path) -> Vec<RunInfo> {
+    let live: Vec<String> = crate::lock::TargetLock::holders(state_dir)
+        .into_iter()
+        .filter(crate::lock::Holder::alive)
+        .map(|h| h.run_id)
+        .collect();
     let mut out: Vec<RunInfo> = std::fs::read_dir(state_dir.join("runs"))
         .into_iter()
         .flatten()
         .flatten()
         .filter_map(|e| Loaded::read(&e.path().join("journal.jsonl")).ok())
         .map(|l| RunInfo {
+            running: l.end().is_none() && live.contains(&l.header.run_id),
             outcome: l.end().map(|(o, _)| o),
             run_id: l.header.run_id,
             playbook: l.header.playbook,

@@ -407,6 +407,10 @@ fn hardware_fault_mq_master_peer_backup() {
                         .as_str()
                         .is_some_and(|t| t.contains("offline"))
             }) {
+                assert_eq!(
+                    v["running"], true,
+                    "a run waiting on a person is running: {v}"
+                );
                 waiting = v["run_id"].as_str().map(str::to_owned);
             }
         }

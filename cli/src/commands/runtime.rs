@@ -280,9 +280,11 @@ pub fn runs(
         "RUN", "STARTED", "OUTCOME", "TARGET"
     );
     for r in &runs {
-        let outcome = r
-            .outcome
-            .map_or_else(|| "unfinished".to_owned(), |o| o.to_string());
+        let outcome = match (r.outcome, r.running) {
+            (Some(o), _) => o.to_string(),
+            (None, true) => "running".to_owned(),
+            (None, false) => "stopped".to_owned(),
+        };
         println!(
             "{:<28} {:<21} {:<11} {:<24} {}",
             r.run_id, r.started, outcome, r.target, r.playbook
@@ -294,8 +296,10 @@ pub fn runs(
             );
         }
     }
-    if runs.iter().any(|r| r.outcome.is_none()) {
-        println!("(unfinished: still running, or its runner died: `mend resume RUN`)");
+    if runs.iter().any(|r| r.outcome.is_none() && !r.running) {
+        println!(
+            "(stopped: suspended on a fault, or its runner died; `mend resume RUN` continues it)"
+        );
     }
     Ok(0)
 }

@@ -142,6 +142,7 @@ async fn timeout_suspends_a_hung_step_and_resume_finishes_it() {
     assert!(s.message.contains("mend resume"), "{}", s.message);
     assert_eq!(w.count("restart"), 0, "nothing after the fault");
     assert_eq!(list_runs(&state)[0].outcome, None, "no end record");
+    assert!(!list_runs(&state)[0].running, "stopped: its lock is let go");
     let loaded = crate::journal::Loaded::read(std::path::Path::new(&s.journal)).unwrap();
     let replay = loaded.replay();
     assert!(replay.in_flight.contains_key("0") && !replay.finished.contains_key("0"));
