@@ -11,11 +11,14 @@
 use super::{exit_code, output_tail};
 use crate::driver::{DriverError, DriverResult, ExecOutput};
 use crate::inventory::SshEndpoint;
-use openssh::{KnownHosts, Session, SessionBuilder};
+use openssh::{ControlPersist, KnownHosts, Session, SessionBuilder};
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::Mutex;
+
+/// How long an SSH master with no command running stays up.
+const MASTER_IDLE: std::num::NonZeroUsize = std::num::NonZeroUsize::new(60).unwrap();
 
 /// Live SSH connections, one per host, opened on first use and checked before each
 /// command (a master that died is replaced; the command itself is never retried).
@@ -53,7 +56,10 @@ impl SshSessions {
             .connect_timeout(Duration::from_secs(ep.connect_timeout_secs))
             .server_alive_interval(Duration::from_secs(15))
             // the ControlMaster socket: a short path (sun_path is 108 bytes)
-            .control_directory(std::env::temp_dir());
+            .control_directory(std::env::temp_dir())
+            // A runner killed with SIGKILL cannot close its masters: an idle one exits
+            // by itself after a minute (a live runner reopens it when it needs it).
+            .control_persist(ControlPersist::IdleFor(MASTER_IDLE));
         if let Some(u) = &ep.user {
             b.user(u.clone());
         }
