@@ -9,7 +9,7 @@
 
 use crate::runtime_lab::{Lab, Scratch, unavailable};
 use mend_runtime::driver::docker::BollardDocker;
-use mend_runtime::driver::{DockerRead, DriverErrorKind};
+use mend_runtime::driver::{DockerRead, DriverError, DriverErrorKind};
 use mend_runtime::inventory::{DockerEndpoint, TlsFiles};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -31,8 +31,9 @@ fn openssl(dir: &Path, args: &[&str]) {
     );
 }
 
-/// A CA (`NAME-ca.pem`) and a certificate it signs (`NAME-LEAF.pem`, `.key`).
-fn ca(dir: &Path, name: &str) {
+/// A CA of its own, `NAME-ca.pem` and `NAME-ca.key` in `dir` (also for
+/// `runtime_mysql_tls`).
+pub(crate) fn ca(dir: &Path, name: &str) {
     openssl(
         dir,
         &[
@@ -162,6 +163,24 @@ fn have(tool: &str) -> bool {
         .is_some_and(|p| std::env::split_paths(&p).any(|d| d.join(tool).is_file()))
 }
 
+/// The engine at `ep` is refused (at connect or at the first call), and the error
+/// names it: `what` was not let through.
+async fn refused(ep: &DockerEndpoint, port: u16, what: &str) -> DriverError {
+    let e = match BollardDocker::connect(ep).await {
+        Err(e) => e,
+        Ok(d) => d
+            .list(&[])
+            .await
+            .expect_err(&format!("{what} was let through")),
+    };
+    assert_eq!(e.kind, DriverErrorKind::Unreachable, "{e}");
+    assert!(
+        e.message.contains(&format!("tcp://127.0.0.1:{port}")),
+        "names the engine: {e}"
+    );
+    e
+}
+
 #[tokio::test]
 async fn docker_over_tcp_with_mutual_tls() {
     let test = "runtime_docker_tls::docker_over_tcp_with_mutual_tls";
@@ -222,31 +241,18 @@ async fn docker_over_tcp_with_mutual_tls() {
     );
 
     // A client certificate from a CA the engine does not trust: refused, and said so.
-    let e = match BollardDocker::connect(&endpoint(port, &dir, "good", "stranger")).await {
-        Err(e) => e,
-        Ok(d) => d
-            .list(&label)
-            .await
-            .expect_err("a stranger's certificate was accepted"),
-    };
-    assert_eq!(e.kind, DriverErrorKind::Unreachable, "{e}");
-    assert!(
-        e.message.contains(&format!("tcp://127.0.0.1:{port}")),
-        "names the engine: {e}"
-    );
-
+    refused(
+        &endpoint(port, &dir, "good", "stranger"),
+        port,
+        "a stranger's certificate",
+    )
+    .await;
     // An engine whose certificate the client's CA did not sign: not trusted.
-    let e = match BollardDocker::connect(&endpoint(port, &dir, "other", "client")).await {
-        Err(e) => e,
-        Ok(d) => d
-            .list(&label)
-            .await
-            .expect_err("an unknown server certificate was trusted"),
-    };
-    assert_eq!(e.kind, DriverErrorKind::Unreachable, "{e}");
-    assert!(
-        e.message.contains(&format!("tcp://127.0.0.1:{port}")),
-        "names the engine: {e}"
-    );
+    let e = refused(
+        &endpoint(port, &dir, "other", "client"),
+        port,
+        "an unknown server",
+    )
+    .await;
     eprintln!("refused as it should be: {e}");
 }

@@ -96,30 +96,8 @@ async fn check(port: u16, ca: &str, pw_file: &Path, password: &str, scratch: &Pa
     assert!(!e.message.contains(password), "no secret in errors: {e}");
 
     // A CA that did not sign the server: mend refuses the server, naming it.
+    crate::runtime_docker_tls::ca(scratch, "other");
     let other = scratch.join("other-ca.pem");
-    let made = Command::new("openssl")
-        .args([
-            "req",
-            "-x509",
-            "-newkey",
-            "ec",
-            "-pkeyopt",
-            "ec_paramgen_curve:prime256v1",
-            "-nodes",
-            "-days",
-            "2",
-            "-subj",
-            "/CN=not-the-lab",
-            "-addext",
-            "basicConstraints=critical,CA:TRUE",
-            "-keyout",
-        ])
-        .arg(scratch.join("other-ca.key"))
-        .arg("-out")
-        .arg(&other)
-        .output()
-        .expect("openssl");
-    assert!(made.status.success());
     let e = driver(
         port,
         pw_file,
