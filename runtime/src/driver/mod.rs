@@ -364,6 +364,12 @@ pub trait HostDriver: Send + Sync {
     fn route(&self, _host: &str) -> String {
         String::new()
     }
+    /// What is already known to stand in the way of running a command on `host`
+    /// (a missing key file, no `ssh` client), read locally without connecting, so
+    /// that `mend plan` says it before the run needs it.
+    fn problems(&self, _host: &str) -> Vec<String> {
+        Vec::new()
+    }
     async fn run(&self, host: &str, argv: &[String]) -> DriverResult<ExecOutput>;
 }
 

@@ -45,7 +45,9 @@ impl Planner<'_> {
             };
             let (host, cmd) = crate::actions::host_command(self.inventory, action, i);
             let mut n = Vec::new();
-            if !self.drivers.host.can_run_on(&host) {
+            if self.drivers.host.can_run_on(&host) {
+                n.extend(self.drivers.host.problems(&host));
+            } else {
                 n.push(self.drivers.host.why_not(&host));
             }
             let route = self.drivers.host.route(&host);

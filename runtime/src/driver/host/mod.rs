@@ -71,6 +71,13 @@ impl HostDriver for Hosts {
         }
     }
 
+    fn problems(&self, host: &str) -> Vec<String> {
+        match self.endpoints.get(host) {
+            Some(ep) if !ep.local => ssh::problems(ep),
+            _ => Vec::new(),
+        }
+    }
+
     async fn run(&self, host: &str, argv: &[String]) -> DriverResult<ExecOutput> {
         let Some(ep) = self.endpoints.get(host) else {
             return Err(DriverError::unreachable(self.why_not(host)));
@@ -128,10 +135,27 @@ mod tests {
         assert!(h.why_not("nowhere").contains("step for a person"));
         assert_eq!(h.route("far"), "over ssh 10.0.0.5:22");
         assert!(h.route("here").contains("this machine"));
+        assert!(h.problems("here").is_empty() && h.problems("far").is_empty());
         let e = h.run("nowhere", &["true".into()]).await.unwrap_err();
         assert!(e.message.contains("nowhere"), "{e}");
         let e = h.run("here", &[]).await.unwrap_err();
         assert!(e.message.contains("empty command"), "{e}");
+    }
+
+    #[test]
+    fn missing_key_files_are_problems_before_the_run() {
+        let inv = Inventory::parse(
+            "[ssh.db]\naddress = \"10.0.0.5\"\nidentity_file = \"/nonexistent/id\"\nknown_hosts = \"/nonexistent/kh\"\n",
+            "m",
+            None,
+        )
+        .unwrap();
+        let p = Hosts::new(inv.ssh).problems("db");
+        assert_eq!(p.len(), 2, "{p:?}");
+        assert!(
+            p[0].contains("/nonexistent/id") && p[1].contains("/nonexistent/kh"),
+            "{p:?}"
+        );
     }
 
     #[test]

@@ -48,6 +48,40 @@ fn describe(ep: &SshEndpoint) -> String {
     format!("ssh {} (host `{}`)", destination(ep), ep.name)
 }
 
+/// What stands in the way of `ep`, known without connecting: its key files and the
+/// `ssh` client itself.
+pub(super) fn problems(ep: &SshEndpoint) -> Vec<String> {
+    let mut out = Vec::new();
+    let unreadable = |p: &std::path::Path| std::fs::File::open(p).err();
+    if let Some(k) = &ep.identity_file
+        && let Some(e) = unreadable(k)
+    {
+        out.push(format!(
+            "{}: the identity file `{}` cannot be read: {e}",
+            describe(ep),
+            k.display()
+        ));
+    }
+    if let Some(k) = &ep.known_hosts
+        && let Some(e) = unreadable(k)
+    {
+        out.push(format!(
+            "{}: the known-hosts file `{}` cannot be read: {e} (the host key cannot be checked: the login will be refused)",
+            describe(ep),
+            k.display()
+        ));
+    }
+    let on_path = std::env::var_os("PATH")
+        .is_some_and(|p| std::env::split_paths(&p).any(|d| d.join("ssh").is_file()));
+    if !on_path {
+        out.push(format!(
+            "{}: no `ssh` client on PATH (install openssh-client)",
+            describe(ep)
+        ));
+    }
+    out
+}
+
 impl SshSessions {
     async fn connect(ep: &SshEndpoint) -> DriverResult<Session> {
         let mut b = SessionBuilder::default();
