@@ -33,7 +33,8 @@ fn load_inventory(path: Option<&Path>) -> Result<Inventory, UsageError> {
             path.display()
         )));
     }
-    Inventory::load(&path).map_err(|e| UsageError(format!("inventory `{}`: {e}", path.display())))
+    // The error names the file itself (`FILE: line:col: …`).
+    Inventory::load(&path).map_err(|e| UsageError(format!("inventory {e}")))
 }
 
 /// Checks the file and picks the playbook `on` names (or the only one).

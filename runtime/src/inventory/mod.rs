@@ -237,6 +237,10 @@ struct RawInventory {
     zookeeper: Option<RawZk>,
     #[serde(default)]
     ssh: BTreeMap<String, RawSsh>,
+    /// `mend check`'s table (docs/ci.md): the same `mend.toml` holds both; the CLI
+    /// reads and checks it, the runtime leaves it alone.
+    #[serde(default, rename = "lint")]
+    _lint: Option<toml::Table>,
 }
 
 #[derive(Deserialize)]

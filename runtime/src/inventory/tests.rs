@@ -136,3 +136,16 @@ fn mysql_tls_is_off_on_or_checked_against_a_ca() {
     let e = one("tls = false\ntls_ca = \"ca.pem\"\n").unwrap_err();
     assert!(e.message.contains("keep one"), "{e}");
 }
+
+#[test]
+fn the_lint_table_of_the_same_file_is_left_to_mend_check() {
+    let inv = Inventory::parse(
+        "[lint]\nE0404 = \"warning\"\ninclude = [\"a/*.mend\"]\n[zookeeper]\nconnect = \"127.0.0.1:2181\"\n",
+        "mend.toml",
+        None,
+    )
+    .unwrap();
+    assert_eq!(inv.zookeeper.unwrap().connect, "127.0.0.1:2181");
+    let e = Inventory::parse("[lnit]\n", "mend.toml", None).unwrap_err();
+    assert!(e.message.contains("unknown field `lnit`"), "{e}");
+}
