@@ -65,6 +65,20 @@ load_env() {
     done
     [ -f "$MEND_LAB_DIR/env" ] || no "$MEND_LAB_DIR/env not written"
 }
+# the lab's sshd: the lab key logs in (the host key checked against the lab's
+# known_hosts) and runs a command; a key the lab did not make is refused
+ssh_login() {
+    local o=(-n -o BatchMode=yes -o ConnectTimeout=3 -o StrictHostKeyChecking=yes
+        -o UserKnownHostsFile="$MEND_LAB_SSH_KNOWN_HOSTS" -o IdentitiesOnly=yes -p "${MEND_LAB_SSH##*:}")
+    local out
+    out=$(ssh "${o[@]}" -i "$MEND_LAB_SSH_KEY" "$MEND_LAB_SSH_USER@127.0.0.1" "printf %s 'a;b'") ||
+        { no "the lab key did not log in"; return 1; }
+    [ "$out" = 'a;b' ] || { no "remote printf said '$out'"; return 1; }
+    ssh-keygen -q -t ed25519 -N '' -f "$TMP/stranger" </dev/null >/dev/null 2>&1 || { no "ssh-keygen failed"; return 1; }
+    if ssh "${o[@]}" -i "$TMP/stranger" "$MEND_LAB_SSH_USER@127.0.0.1" true 2>/dev/null; then
+        no "a stranger key logged in"; return 1
+    fi
+}
 status_all_up() { lab status >/dev/null || no "scripts/lab status: not all up"; }
 network_internal() {
     [ "$(docker network inspect -f '{{.Internal}} {{range .IPAM.Config}}{{.Subnet}}{{end}}' "$MEND_LAB_NETWORK")" = "true $MEND_LAB_SUBNET" ] ||
@@ -351,6 +365,7 @@ if [ $CHECKS = 1 ]; then
     check "mariadb: primary stopped, started read-only, rejoined" master_stop_start
     check "zookeeper: broker leaves and state machine JSON" zk_nodes
     check "zookeeper: zk-forget, then reset zk" zk_forget_and_reset
+    check "ssh: lab key logs in on loopback, a stranger key does not" ssh_login
     check "containers: labels, restart policy, fixed IP" labels_ok
     check "containers: every probe passes" all_probes_pass
     check "containers: PID 1 exits promptly on TERM" stop_is_prompt
