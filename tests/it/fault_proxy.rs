@@ -98,16 +98,23 @@ fn connect(addr: &Addr) -> std::io::Result<Box<dyn Conn>> {
     })
 }
 
+/// Looks at a client → server chunk.
+pub(crate) type ChunkTest = Box<dyn Fn(&[u8]) -> bool + Send + Sync>;
+/// Acts on the server's first chunk; says what it did.
+pub(crate) type ChunkAction = Box<dyn Fn(&[u8]) -> String + Send + Sync>;
+/// Both halves of a proxied connection.
+type ConnPair = (Box<dyn Conn>, Box<dyn Conn>);
+
 /// What an armed proxy waits for, and does.
 pub(crate) struct Trigger {
     /// Fires on a client → server chunk.
-    pub(crate) matches: Box<dyn Fn(&[u8]) -> bool + Send + Sync>,
+    pub(crate) matches: ChunkTest,
     /// Forward the matching chunk to the server before cutting (the request is then
     /// really in flight when the link dies).
     pub(crate) forward: bool,
     /// Runs when it fires, with the first chunk the server sent on that connection
     /// (MariaDB's greeting carries the connection id); its text is kept for the test.
-    pub(crate) action: Box<dyn Fn(&[u8]) -> String + Send + Sync>,
+    pub(crate) action: ChunkAction,
 }
 
 #[derive(Default)]
@@ -115,7 +122,7 @@ struct Shared {
     down: AtomicBool,
     listening: AtomicBool,
     stop: AtomicBool,
-    conns: Mutex<Vec<(Box<dyn Conn>, Box<dyn Conn>)>>,
+    conns: Mutex<Vec<ConnPair>>,
     trigger: Mutex<Option<Arc<Trigger>>>,
     /// What the trigger's action said when it fired.
     fired: Mutex<Option<String>>,

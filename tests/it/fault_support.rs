@@ -194,6 +194,11 @@ impl Bench {
 
     /// `mend run PLAYBOOK --on ON --target TARGET` with answers and JSON logs, started.
     pub(crate) fn run(&self, on: &str, target: &str) -> Running {
+        self.run_logging(on, target, "json")
+    }
+
+    /// [`Bench::run`] with logs as `format` (`json` or `text`).
+    pub(crate) fn run_logging(&self, on: &str, target: &str, format: &str) -> Running {
         let pb = self.playbook.display().to_string();
         let answers = self.answers.display().to_string();
         self.spawn(&[
@@ -206,7 +211,7 @@ impl Bench {
             "--answers",
             &answers,
             "--log-format",
-            "json",
+            format,
         ])
     }
 
@@ -354,6 +359,44 @@ pub(crate) fn docker_exec(name: &str, args: &[&str]) {
         "docker exec {name} {args:?}: {}",
         String::from_utf8_lossy(&o.stderr)
     );
+}
+
+pub(crate) fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Runtime::new().expect("a tokio runtime")
+}
+
+/// One container of the lab's image on a sandbox network of the test's own, its probe
+/// passing, and a [`Bench`] whose playbook is `on software_fault(COMPONENT) < BODY >`
+/// over the containers of that network and whose inventory names the network.
+/// Fields drop in order: the bench's scratch directory, then the sandbox (which
+/// removes the container and the network: keep it bound to the end of the test).
+pub(crate) struct OneContainer {
+    pub(crate) b: Bench,
+    pub(crate) c: String,
+    pub(crate) sb: crate::runtime_lab::Sandbox,
+}
+
+/// [`OneContainer`] named `rt-TAG` (store of `store_bytes`): component `rt_store`
+/// (stateful) or `rt_app`. `None`: the lab is missing and the test is skipped.
+pub(crate) fn one_container(
+    test: &str,
+    tag: &str,
+    store_bytes: usize,
+    stateful: bool,
+    body: &str,
+) -> Option<OneContainer> {
+    let rt = runtime();
+    let mut sb = rt.block_on(crate::runtime_lab::Sandbox::new(test, tag))?;
+    let c = rt.block_on(sb.broker(&format!("rt-{tag}"), &sb.ip(11), "host1", store_bytes));
+    rt.block_on(sb.wait_healthy(&c));
+    let name = if stateful { "rt_store" } else { "rt_app" };
+    let pb = format!(
+        "{}on software_fault({name}) <\n{body}\n>\n",
+        component(name, &sb.net, stateful)
+    );
+    let inv = format!("[docker]\nnetwork = \"{}\"\n", sb.net);
+    let b = Bench::new(&format!("one-{tag}"), &pb, &inv);
+    Some(OneContainer { b, c, sb })
 }
 
 /// A component over the containers of a sandbox network, with their probe label.

@@ -202,11 +202,7 @@ async fn docker_over_tcp_with_mutual_tls() {
     leaf(&dir, "good", "server", SERVER_EXT);
     leaf(&dir, "good", "client", CLIENT_EXT);
     leaf(&dir, "other", "stranger", CLIENT_EXT);
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = crate::runtime_lab::free_port();
     let _listener = listen(&dir, port);
 
     // Through TLS, the same engine: the lab's network is seen, as over the socket.

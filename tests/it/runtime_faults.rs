@@ -12,9 +12,8 @@
 //! is made is listed in docs/reliability.md, "Faults during a run".
 
 use crate::fault_proxy::{Addr, Proxy, Trigger, is_mysql_query, is_zk_read, mysql_connection_id};
-use crate::fault_support::{
-    Bench, Ran, component, docker_exec, ended, run_id, started_at, statuses,
-};
+use crate::fault_support::runtime;
+use crate::fault_support::{Bench, Ran, docker_exec, ended, run_id, started_at, statuses};
 use crate::runtime_lab::{Lab, Sandbox, remove_zk_tree, seed_zk, unavailable};
 use crate::support::repo_root;
 use std::path::{Path, PathBuf};
@@ -22,10 +21,6 @@ use std::process::Command;
 
 /// Exit code of a suspended run (runtime/src/summary.rs).
 const SUSPENDED: i32 = 6;
-
-fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Runtime::new().expect("a tokio runtime")
-}
 
 /// The run ended suspended, with a message holding every one of `says`, a journal
 /// whose `step` is suspended and that has no end record; its run ID.
@@ -78,17 +73,15 @@ fn assert_resumed(b: &Bench, r: &Ran, step: &str) {
 #[test]
 fn faults_docker_engine_refuses_mid_run() {
     let test = "runtime_faults::faults_docker_engine_refuses_mid_run";
-    let rt = runtime();
-    let Some(mut sb) = rt.block_on(Sandbox::new(test, "fdock")) else {
+    let Some(crate::fault_support::OneContainer { b, c, sb }) = crate::fault_support::one_container(
+        test,
+        "fdock",
+        10_000,
+        false,
+        "  confirm alert;\n  ask \"hold\";\n  restart;\n  probe;\n  verify within 1m",
+    ) else {
         return;
     };
-    let c = rt.block_on(sb.broker("rt-fdock", &sb.ip(11), "host1", 10_000));
-    rt.block_on(sb.wait_healthy(&c));
-    let pb = format!(
-        "{}on software_fault(rt_app) <\n  confirm alert;\n  ask \"hold\";\n  restart;\n  probe;\n  verify within 1m\n>\n",
-        component("rt_app", &sb.net, false)
-    );
-    let b = Bench::new("fault-docker", &pb, "");
     let sock = b.work.0.join("docker.sock");
     let proxy = Proxy::start(
         Addr::Unix(sock.clone()),
@@ -262,18 +255,17 @@ fn faults_zookeeper_stopped_mid_lookup() {
 #[test]
 fn faults_step_past_its_timeout() {
     let test = "runtime_faults::faults_step_past_its_timeout";
-    let rt = runtime();
-    let Some(mut sb) = rt.block_on(Sandbox::new(test, "ftime")) else {
+    let Some(crate::fault_support::OneContainer { b, c, sb: _sb }) =
+        crate::fault_support::one_container(
+            test,
+            "ftime",
+            10_000,
+            false,
+            "  confirm alert;\n  probe timeout 2s;\n  verify within 1m",
+        )
+    else {
         return;
     };
-    let c = rt.block_on(sb.broker("rt-ftime", &sb.ip(11), "host1", 10_000));
-    rt.block_on(sb.wait_healthy(&c));
-    let pb = format!(
-        "{}on software_fault(rt_app) <\n  confirm alert;\n  probe timeout 2s;\n  verify within 1m\n>\n",
-        component("rt_app", &sb.net, false)
-    );
-    let inv = format!("[docker]\nnetwork = \"{}\"\n", sb.net);
-    let b = Bench::new("fault-timeout", &pb, &inv);
     docker_exec(&c, &["lab-break", "hang"]);
     let started = std::time::Instant::now();
     let r = b.run("software_fault(rt_app)", &c).finish();
@@ -323,23 +315,28 @@ impl Drop for Immutable {
 #[test]
 fn faults_state_dir_not_writable() {
     let test = "runtime_faults::faults_state_dir_not_writable";
-    let rt = runtime();
-    let Some(mut sb) = rt.block_on(Sandbox::new(test, "fro")) else {
+    let Some(crate::fault_support::OneContainer { b, c, sb: _sb }) =
+        crate::fault_support::one_container(
+            test,
+            "fro",
+            10_000,
+            false,
+            "  confirm alert;\n  ask \"hold\";\n  restart;\n  probe;\n  verify within 1m",
+        )
+    else {
         return;
     };
-    let c = rt.block_on(sb.broker("rt-fro", &sb.ip(11), "host1", 10_000));
-    rt.block_on(sb.wait_healthy(&c));
-    let pb = format!(
-        "{}on software_fault(rt_app) <\n  confirm alert;\n  ask \"hold\";\n  restart;\n  probe;\n  verify within 1m\n>\n",
-        component("rt_app", &sb.net, false)
-    );
-    let inv = format!("[docker]\nnetwork = \"{}\"\n", sb.net);
-    let b = Bench::new("fault-readonly", &pb, &inv);
 
     // A state directory under a regular file: refused before anything runs.
     let file = b.work.0.join("a-file");
     std::fs::write(&file, "not a directory").unwrap();
-    let bad = Bench::new("fault-readonly-start", &pb, &inv).with_state(file.join("state"));
+    let text = |p: &Path| std::fs::read_to_string(p).expect("the bench's files");
+    let bad = Bench::new(
+        "fault-readonly-start",
+        &text(&b.playbook),
+        &text(&b.inventory),
+    )
+    .with_state(file.join("state"));
     let r = bad.run("software_fault(rt_app)", &c).finish();
     assert_eq!(r.code, 2, "{}", r.explain());
     assert!(
@@ -417,18 +414,17 @@ fn free_bytes(path: &Path) -> u64 {
 #[test]
 fn faults_state_dir_full() {
     let test = "runtime_faults::faults_state_dir_full";
-    let rt = runtime();
-    let Some(mut sb) = rt.block_on(Sandbox::new(test, "ffull")) else {
+    let Some(crate::fault_support::OneContainer { b, c, sb: _sb }) =
+        crate::fault_support::one_container(
+            test,
+            "ffull",
+            300_000,
+            true,
+            "  confirm alert;\n  ask \"hold\";\n  backup store from self or none;\n  restart;\n  probe;\n  verify within 1m",
+        )
+    else {
         return;
     };
-    let c = rt.block_on(sb.broker("rt-ffull", &sb.ip(11), "host1", 300_000));
-    rt.block_on(sb.wait_healthy(&c));
-    let pb = format!(
-        "{}on software_fault(rt_store) <\n  confirm alert;\n  ask \"hold\";\n  backup store from self or none;\n  restart;\n  probe;\n  verify within 1m\n>\n",
-        component("rt_store", &sb.net, true)
-    );
-    let inv = format!("[docker]\nnetwork = \"{}\"\n", sb.net);
-    let b = Bench::new("fault-full", &pb, &inv);
     std::fs::create_dir_all(&b.state).unwrap();
     let mounted = Command::new("mount")
         .args(["-t", "tmpfs", "-o", "size=1m", "tmpfs"])

@@ -8,6 +8,7 @@
 //! Every test looks for a marker file that a value would create if it ran as code,
 //! on this machine and inside the container.
 
+use crate::fault_support::runtime;
 use crate::fault_support::{Bench, Ran};
 use crate::runtime_lab::{Lab, Sandbox};
 use crate::support::repo_root;
@@ -56,10 +57,6 @@ fn assert_clean(r: &Ran) {
         "{}",
         r.explain()
     );
-}
-
-fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Runtime::new().expect("a tokio runtime")
 }
 
 /// A stateless container of the lab's image on the sandbox network, with `labels`.
@@ -127,20 +124,17 @@ impl Drop for Gone {
 #[test]
 fn injection_hostile_targets() {
     let test = "runtime_injection::injection_hostile_targets";
-    let rt = runtime();
-    let Some(mut sb) = rt.block_on(Sandbox::new(test, "itgt")) else {
+    let Some(crate::fault_support::OneContainer { b, c, sb: _sb }) =
+        crate::fault_support::one_container(
+            test,
+            "itgt",
+            1_000,
+            false,
+            "  confirm alert;\n  restart;\n  probe;\n  verify within 1m",
+        )
+    else {
         return;
     };
-    let c = rt.block_on(sb.broker("rt-itgt", &sb.ip(11), "host1", 1_000));
-    let pb = format!(
-        "{}on software_fault(rt_app) <\n  confirm alert;\n  restart;\n  probe;\n  verify within 1m\n>\n",
-        crate::fault_support::component("rt_app", &sb.net, false)
-    );
-    let b = Bench::new(
-        "inj-target",
-        &pb,
-        &format!("[docker]\nnetwork = \"{}\"\n", sb.net),
-    );
     let mark = b.work.0.join("pwned");
     let before = crate::fault_support::started_at(&c);
     let pbf = b.playbook.display().to_string();
@@ -284,7 +278,11 @@ fn injection_hostile_value_reaches_mysql_as_data() {
         .iter()
         .enumerate()
         .map(|(i, v)| {
-            let hex: String = v.bytes().map(|b| format!("{b:02x}")).collect();
+            let hex = v.bytes().fold(String::new(), |mut h, b| {
+                use std::fmt::Write as _;
+                let _ = write!(h, "{b:02x}");
+                h
+            });
             format!("({},'h',X'{hex}',3306,'slave')", 100 + i)
         })
         .collect();

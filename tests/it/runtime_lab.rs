@@ -123,6 +123,15 @@ impl Lab {
     }
 }
 
+/// A loopback port nothing listens on: bound and let go (the network rule: tests
+/// only use loopback).
+pub(crate) fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free port")
+}
+
 /// A scratch directory under the system temp dir, removed on drop.
 pub(crate) struct Scratch(pub(crate) PathBuf);
 

@@ -9,15 +9,6 @@
 //! endpoints; the refused login says `using password: YES`, so it was sent.
 
 use crate::fault_support::{Bench, Ran, files_under};
-use crate::runtime_lab::Lab;
-
-fn free_port() -> u16 {
-    // Bound and let go: nothing listens there while the test runs (loopback only).
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("a free port")
-}
 
 #[test]
 fn secrets_never_leave_a_run() {
@@ -44,7 +35,7 @@ fn secrets_never_leave_a_run() {
         "[mysql.replica]\ncomponent = \"rt_db\"\nhost = \"127.0.0.1\"\nport = {port}\nuser = \"{user}\"\npassword_file = \"{pw_file}\"\n\n\
          [mysql.nowhere]\ncomponent = \"rt_nowhere\"\nhost = \"127.0.0.1\"\nport = {}\nuser = \"{user}\"\npassword_env = \"MEND_TEST_SECRET\"\n\n\
          [mysql.refused]\ncomponent = \"rt_refused\"\nhost = \"127.0.0.1\"\nport = {port}\nuser = \"mend_no_such_user\"\npassword_env = \"MEND_TEST_SECRET\"\n",
-        free_port()
+        crate::runtime_lab::free_port()
     );
     let comp = |n: &str| {
         format!(
@@ -66,23 +57,8 @@ fn secrets_never_leave_a_run() {
         ("RUST_LOG".into(), "debug".into()),
     ];
     let pbf = b.playbook.display().to_string();
-    let answers = b.answers.display().to_string();
     let mut ran: Vec<Ran> = Vec::new();
-    let run = |on: &str, target: &str, format: &str| {
-        b.spawn(&[
-            "run",
-            &pbf,
-            "--on",
-            on,
-            "--target",
-            target,
-            "--answers",
-            &answers,
-            "--log-format",
-            format,
-        ])
-        .finish()
-    };
+    let run = |on: &str, target: &str, format: &str| b.run_logging(on, target, format).finish();
 
     let plan = b
         .spawn(&[

@@ -7,7 +7,6 @@
 use crate::runtime_lab::{Lab, Scratch};
 use mend_runtime::driver::{DriverErrorKind, HostDriver, host::Hosts};
 use mend_runtime::inventory::Inventory;
-use std::path::Path;
 
 const NEEDS: &[&str] = &[
     "MEND_LAB_SSH",
@@ -16,7 +15,8 @@ const NEEDS: &[&str] = &[
     "MEND_LAB_SSH_KNOWN_HOSTS",
 ];
 
-/// The host driver for one `[ssh.lab]` entry; `overrides` replace its lines.
+/// The host driver for one `[ssh.lab]` entry: the lab's sshd at `port`, logging in
+/// with `key` and checking its host key against `known_hosts`.
 fn hosts(lab: &Lab, port: u16, key: &str, known_hosts: &str) -> Hosts {
     let toml = format!(
         "[ssh.lab]\naddress = \"127.0.0.1\"\nport = {port}\nuser = {:?}\nidentity_file = {key:?}\nknown_hosts = {known_hosts:?}\nconnect_timeout_secs = 5\n",
@@ -165,10 +165,7 @@ async fn ssh_login_failures_are_clear_errors() {
     assert_refused(&e, port, &["Permission denied"]);
 
     // Nothing listening.
-    let free = {
-        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        l.local_addr().unwrap().port()
-    };
+    let free = crate::runtime_lab::free_port();
     let e = hosts(&lab, free, &key, &known)
         .run("lab", &touch)
         .await
@@ -179,5 +176,4 @@ async fn ssh_login_failures_are_clear_errors() {
     let h = hosts(&lab, port, &key, &known);
     assert!(!h.can_run_on("db9"));
     assert!(h.why_not("db9").contains("step for a person"));
-    assert!(Path::new(&key).exists());
 }
