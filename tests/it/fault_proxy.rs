@@ -192,9 +192,19 @@ impl Proxy {
         *self.shared.trigger.lock().unwrap() = Some(Arc::new(trigger));
     }
 
-    /// What the trigger's action said, once it has fired.
+    /// What the trigger's action said, once it has fired. Waits for it (up to 10 s):
+    /// the run under test may end before the action returns, e.g. when a `KILL
+    /// CONNECTION` has already cut the link while the `mysql` client that sent it is
+    /// still exiting.
     pub(crate) fn fired(&self) -> Option<String> {
-        self.shared.fired.lock().unwrap().clone()
+        let start = Instant::now();
+        loop {
+            let said = self.shared.fired.lock().unwrap().clone();
+            if said.is_some() || start.elapsed() > Duration::from_secs(10) {
+                return said;
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
     }
 
     fn wait_listening(&self, want: bool) {

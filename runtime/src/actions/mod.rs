@@ -229,6 +229,15 @@ pub(crate) async fn act(
                 })?;
                 let grace = health::initial_delay(exec, inst, &live);
                 let running = live.is_running();
+                // §5.1's `docker exec` on a stopped container can only fail ("is not
+                // running"); asking the engine anyway costs it an exec per container
+                // of a downed host (§2.13 probes each one before restarting it).
+                if !running {
+                    return Err(ActError::Failed(format!(
+                        "container `{}` is {}, so its probe cannot run",
+                        inst.name, live.state
+                    )));
+                }
                 let mut fresh = inst.clone();
                 fresh.container = Some(live);
                 let result = match probe_result(exec, &fresh).await {
@@ -240,7 +249,7 @@ pub(crate) async fn act(
                     Ok(m) => return Ok(Done::msg(m)),
                     // §5.1: a running container may fail its probe during its initial
                     // delay (just started: the service is still coming up).
-                    Err(_) if running && start.elapsed() < grace => {
+                    Err(_) if start.elapsed() < grace => {
                         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
                     }
                     Err(e) => return Err(ActError::Failed(e)),
