@@ -117,6 +117,49 @@ async fn ssh_runs_commands_with_every_argument_as_data() {
     assert_eq!(out.exit_code, 127, "{}", out.output);
 }
 
+/// A step that times out takes its remote command with it (the driver ties the
+/// command to the channel's stdin): nothing goes on running on the host unseen.
+#[tokio::test]
+async fn ssh_command_dies_with_its_step() {
+    let Some((lab, port)) = lab_sshd("runtime_ssh::ssh_command_dies_with_its_step") else {
+        return;
+    };
+    let scratch = Scratch::new("ssh-timeout");
+    let late = scratch.0.join("late");
+    let done = scratch.0.join("done");
+    let h = hosts(
+        &lab,
+        port,
+        &lab.get("MEND_LAB_SSH_KEY"),
+        &lab.get("MEND_LAB_SSH_KNOWN_HOSTS"),
+    );
+    let slow = |marker: &std::path::Path| {
+        argv(&[
+            "sh",
+            "-c",
+            "sleep 3; touch \"$0\"",
+            &marker.display().to_string(),
+        ])
+    };
+    // The step's timeout (step_run.rs) is a tokio timeout around the driver's future.
+    let cut = tokio::time::timeout(
+        std::time::Duration::from_secs(1),
+        h.run("lab", &slow(&late)),
+    )
+    .await;
+    assert!(cut.is_err(), "the command should still run at 1 s: {cut:?}");
+    // Left alone, the same command finishes (so the marker can appear at all)…
+    let out = h.run("lab", &slow(&done)).await.expect("sleep over ssh");
+    assert_eq!(out.exit_code, 0, "{}", out.output);
+    assert!(done.exists());
+    // …and by now, 4 s after the cut one started, it would have.
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    assert!(
+        !late.exists(),
+        "the remote command went on running after its step timed out"
+    );
+}
+
 fn assert_refused(e: &mend_runtime::driver::DriverError, port: u16, why: &[&str]) {
     assert_eq!(e.kind, DriverErrorKind::Unreachable, "{e}");
     assert!(

@@ -20,6 +20,25 @@ use tokio::sync::Mutex;
 /// How long an SSH master with no command running stays up.
 const MASTER_IDLE: std::num::NonZeroUsize = std::num::NonZeroUsize::new(60).unwrap();
 
+/// The remote side of every host command: runs the command (`"$@"`) and kills it
+/// when the channel's stdin closes before it is done. mend holds that stdin open for
+/// as long as it waits, so a step that times out, or a runner that dies, takes its
+/// remote command with it, as `kill_on_drop` does for a local one; without this the
+/// command would go on running on the host with nobody reading its outcome.
+/// A POSIX `sh` reads a background job's stdin from /dev/null unless told otherwise,
+/// hence fd 3; the watcher's output goes nowhere, so that it never holds the
+/// session's output open once the command is done.
+const TIED_TO_STDIN: &str = "exec 3<&0
+\"$@\" </dev/null 3<&- &
+c=$!
+{ cat <&3 >/dev/null 2>&1; kill -TERM \"$c\" 2>/dev/null; } >/dev/null 2>&1 &
+w=$!
+exec 3<&-
+wait \"$c\"
+r=$?
+kill \"$w\" 2>/dev/null
+exit \"$r\"";
+
 /// Live SSH connections, one per host, opened on first use and checked before each
 /// command (a master that died is replaced; the command itself is never retried).
 #[derive(Default)]
@@ -133,12 +152,28 @@ impl SshSessions {
             .split_first()
             .ok_or_else(|| DriverError::other("an empty host command"))?;
         let session = self.session(ep).await?;
-        let result = session
-            .command(cmd.as_str())
+        let spawned = session
+            .command("sh")
+            .arg("-c")
+            .arg(TIED_TO_STDIN)
+            .arg("mend-host-step")
+            .arg(cmd.as_str())
             .args(args.iter().map(String::as_str))
-            .stdin(openssh::Stdio::null())
-            .output()
+            .stdin(openssh::Stdio::piped())
+            .stdout(openssh::Stdio::piped())
+            .stderr(openssh::Stdio::piped())
+            .spawn()
             .await;
+        let result = match spawned {
+            Ok(mut child) => {
+                // Held, never written, until the command is done (see TIED_TO_STDIN).
+                let tie = child.stdin().take();
+                let out = child.wait_with_output().await;
+                drop(tie);
+                out
+            }
+            Err(e) => Err(e),
+        };
         let out = match result {
             Ok(out) => out,
             // The crate turns the remote shell's 127 into an error; for a step it is
