@@ -305,8 +305,13 @@ host_down_up() {
 }
 reset_mariadb() {
     lab reset mariadb >/dev/null 2>"$TMP/reset.log" || { no "$(tail -n 3 "$TMP/reset.log")"; return 1; }
-    mysql_users && replication_flows
+    mysql_users && replication_flows || return 1
+    # leave the pair as a reset leaves it: lab.events empty on both (the lab scenarios
+    # write their own rows 1..N and count them)
+    sql primary "DELETE FROM lab.events" || { no "emptying lab.events"; return 1; }
+    until_ok 10 replica_empty || no "lab.events not emptied on the replica"
 }
+replica_empty() { [ "$(sql replica 'SELECT COUNT(*) FROM lab.events')" = 0 ]; }
 reset_containers() { lab reset containers >/dev/null 2>&1 || { no "reset containers failed"; return 1; }; status_all_up; }
 
 # ---- benchmark --------------------------------------------------------------------

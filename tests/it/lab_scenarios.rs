@@ -467,6 +467,11 @@ fn ensure_mysql_pristine(s: &Scenario) {
             .trim()
                 == "STRICT\t1"
             && s.sql("primary", "SELECT @@global.read_only").trim() == "0"
+            && caught_up(s)
+            // The scenarios write rows 1..=N and count them: nothing may be there
+            // before (`scripts/lab selftest` leaves the row it checked replication with).
+            && count(s, "primary") == 0
+            && count(s, "replica") == 0
     };
     let up = s.lab_try(&["dbs"]);
     if !up.status.success() || String::from_utf8_lossy(&up.stdout).contains("DOWN") || !ok(s) {
@@ -474,6 +479,22 @@ fn ensure_mysql_pristine(s: &Scenario) {
         s.lab(&["reset", "mariadb"]);
         assert!(ok(s), "the MariaDB pair is not healthy after a reset");
     }
+}
+
+/// The replica has read and applied the primary's binary log up to its current end
+/// (within 5 s). Both threads saying `Yes` is not enough: after the primary restarts,
+/// a replica may still show its old connection for a while and apply nothing.
+fn caught_up(s: &Scenario) -> bool {
+    let status = s.sql("primary", "SHOW MASTER STATUS");
+    let f: Vec<&str> = status.trim().split('\t').collect();
+    let [file, pos, ..] = f[..] else {
+        return false;
+    };
+    let waited = s.sql(
+        "replica",
+        &format!("SELECT MASTER_POS_WAIT('{file}', {pos}, 5)"),
+    );
+    waited.trim().parse::<i64>().is_ok_and(|r| r >= 0)
 }
 
 /// The guide's pairs replicate both ways: the primary becomes a replica of the
@@ -532,6 +553,38 @@ fn insert_rows(s: &Scenario, ids: std::ops::RangeInclusive<u32>) {
     );
 }
 
+/// Waits (≤ 20 s) until the replica holds `n` rows of `lab.events`; when it does not,
+/// the failure says what the replica's replication threads say.
+fn rows_reach_replica(s: &Scenario, n: usize) {
+    let start = std::time::Instant::now();
+    while count(s, "replica") != n {
+        if start.elapsed() > Duration::from_secs(20) {
+            let st = s.slave_status("replica");
+            let keys = [
+                "Slave_IO_Running",
+                "Slave_SQL_Running",
+                "Master_Log_File",
+                "Read_Master_Log_Pos",
+                "Exec_Master_Log_Pos",
+                "Last_IO_Error",
+                "Last_SQL_Error",
+            ];
+            let said: Vec<String> = keys
+                .iter()
+                .map(|k| format!("{k}: {}", st.get(*k).map_or("-", String::as_str)))
+                .collect();
+            panic!(
+                "{}: {} of {n} rows on the replica after 20 s; primary at {}; replica: {}",
+                s.name,
+                count(s, "replica"),
+                s.sql("primary", "SHOW MASTER STATUS").trim(),
+                said.join(", ")
+            );
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
 fn decisions(journal: &[Record]) -> Vec<(String, String, String)> {
     journal
         .iter()
@@ -562,9 +615,7 @@ fn mysql_duplicate_key_repaired() {
     s.sql("primary", &metadb);
 
     insert_rows(&s, 1..=40);
-    s.wait_until("40 rows on the replica", Duration::from_secs(20), || {
-        count(&s, "replica") == 40
-    });
+    rows_reach_replica(&s, 40);
     let out = s.lab(&["mysql-break-1062"]);
     let id: u32 = out
         .lines()
@@ -719,9 +770,7 @@ fn control_db_master_restarted_never_two_writable() {
     let _reset = s.reset_on_exit("mariadb", true);
     let inv = s.render("control-db.mend.toml");
     insert_rows(&s, 1..=25);
-    s.wait_until("25 rows on the replica", Duration::from_secs(20), || {
-        count(&s, "replica") == 25
-    });
+    rows_reach_replica(&s, 25);
     replicate_both_ways(&s);
 
     let stop = Arc::new(AtomicBool::new(false));
