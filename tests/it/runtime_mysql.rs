@@ -4,9 +4,7 @@
 //! pair replicating, `STRICT`, with its parallel workers as it found them.
 
 use crate::runtime_lab::{Lab, Scratch};
-use mend_compiler::plan::{
-    Action, CheckedPlaybook, ComponentSpec, Engine, Node, Probe, RoleSource, Step, Target,
-};
+use mend_compiler::plan::CheckedPlaybook;
 use mend_runtime::driver::mysql::{MysqlAsync, row_columns};
 use mend_runtime::driver::replication::{Dialect, ReplicaError};
 use mend_runtime::driver::{MysqlDriver, MysqlRead, ReplicaStatus};
@@ -256,76 +254,47 @@ async fn mysql_driver_on_the_lab_pair() {
     assert!(!e.message.contains(&p.password), "{e}");
 }
 
-fn step(id: &str, action: Action) -> Node {
-    Node::Step(Step {
-        id: id.into(),
-        text: format!("{action:?}").to_lowercase(),
-        action,
-        target: Target::SelfNode,
-        timeout: Duration::from_secs(60),
-        retry: 0,
-        line: 1,
-    })
+/// §4.1.3 for the duplicate-key error, with the switch back on every exit, compiled.
+fn repair_playbook() -> CheckedPlaybook {
+    let source = r#"component dbnode {
+  kind stateful
+  store "/u01"
+  role read_only
+  engine mysql
 }
 
-/// §4.1.3 for the duplicate-key error, with the switch back on every exit.
-fn repair_playbook() -> CheckedPlaybook {
-    let within = Duration::from_secs(30);
-    CheckedPlaybook {
-        fault: "software_fault".into(),
-        component: "dbnode".into(),
-        components: vec![ComponentSpec {
-            name: "dbnode".into(),
-            stateful: true,
-            selectors: Vec::new(),
-            store: None,
-            fixed_ip: false,
-            role: RoleSource::ReadOnly,
-            engine: Engine::Mysql,
-            database: None,
-            probe: Probe::None,
-            expect: None,
-        }],
-        body: Node::Seq(vec![
-            step("0", Action::LookupRole),
-            Node::Match {
-                id: "1".into(),
-                subject: "replica_error".into(),
-                target: Target::SelfNode,
-                arms: vec![
-                    (
-                        vec!["duplicate_key".into()],
-                        Node::Try {
-                            body: Box::new(Node::Seq(vec![
-                                step("1.0.0", Action::StopReplica),
-                                step("1.0.1", Action::SetExecMode { lenient: true }),
-                                step("1.0.2", Action::StartReplica),
-                                step("1.0.3", Action::WaitReplicaHealthy { within }),
-                            ])),
-                            catch: None,
-                            finally: Some(Box::new(Node::Seq(vec![
-                                step("1.1.0", Action::StopReplica),
-                                step("1.1.1", Action::SetExecMode { lenient: false }),
-                                step("1.1.2", Action::StartReplica),
-                            ]))),
-                        },
-                    ),
-                    (vec!["none".into()], Node::Seq(Vec::new())),
-                    (
-                        vec!["_".into()],
-                        step(
-                            "1.2",
-                            Action::Escalate {
-                                text: "call a database expert".into(),
-                            },
-                        ),
-                    ),
-                ],
-            },
-            step("2", Action::Verify { within }),
-        ]),
-        file: "stdlib-playbooks/dbnode.mend".into(),
-    }
+on software_fault(dbnode) <
+  confirm alert;
+  lookup role;
+  match replica_error {
+    duplicate_key => try <
+      stop replica;
+      set exec_mode lenient;
+      start replica;
+      wait replica_healthy within 30s
+    > finally <
+      stop replica;
+      set exec_mode strict;
+      start replica
+    >,
+    none => wait replica_healthy within 30s,
+    _ => escalate "call a database expert",
+  };
+  verify within 30s
+>
+"#;
+    let file = "stdlib-playbooks/dbnode.mend";
+    let compiled = mend_compiler::check(
+        vec![mend_compiler::SourceFile::new(file, source.to_owned())],
+        &mend_compiler::source::MemoryProvider::default(),
+    );
+    assert!(!compiled.has_errors(), "{:?}", compiled.diagnostics);
+    compiled
+        .playbooks
+        .into_iter()
+        .next()
+        .expect("the playbook")
+        .plan
 }
 
 #[tokio::test]
@@ -388,8 +357,9 @@ async fn duplicate_key_is_repaired_by_a_playbook() {
     let drivers = mend_runtime::connect(&p.inventory).await;
     let mut opts = RunOptions::new(&scratch.0);
     opts.poll = Duration::from_millis(200);
-    let rt = Runtime::new(p.inventory.clone(), drivers, opts)
-        .with_answers(Arc::new(AnswersFile::parse("", "none").unwrap()));
+    let rt = Runtime::new(p.inventory.clone(), drivers, opts).with_answers(Arc::new(
+        AnswersFile::parse("\"confirm alert\" = \"yes\"\n", "answers").unwrap(),
+    ));
     // `mend plan` first: read-only, it sees the error and says what SMART becomes.
     let plan = rt
         .plan(&repair_playbook(), REPLICA)
@@ -407,10 +377,10 @@ async fn duplicate_key_is_repaired_by_a_playbook() {
     assert!(
         s.steps
             .iter()
-            .any(|r| r.id == "0" && r.message.contains("slave")),
+            .any(|r| r.id == "2" && r.message.contains("slave")),
         "{s}"
     );
-    let lenient = s.steps.iter().find(|r| r.id == "1.0.1").unwrap();
+    let lenient = s.steps.iter().find(|r| r.id == "3.1.1.2").unwrap();
     assert!(
         lenient.message.contains("IDEMPOTENT"),
         "{}",

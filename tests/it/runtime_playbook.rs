@@ -4,111 +4,60 @@
 //! planned against the shared lab.
 
 use crate::runtime_lab::{Lab, STORE, Sandbox, Scratch, remove_zk_tree, seed_zk, unavailable};
-use mend_compiler::plan::{
-    Action, BackupSource, CheckedPlaybook, ComponentSpec, Engine, Node, Probe, Role, RoleSource,
-    Step, Target,
-};
+use crate::support::repo_root;
+use mend_compiler::plan::CheckedPlaybook;
 use mend_runtime::answers::{FirstOf, StateDirAnswers};
 use mend_runtime::driver::{DockerDriver, DockerRead};
 use mend_runtime::{AnswersFile, Inventory, Outcome, RunOptions, Runtime, StepStatus};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-fn step(id: &str, action: Action) -> Node {
-    Node::Step(Step {
-        id: id.into(),
-        text: match &action {
-            Action::ConfirmAlert => "confirm alert".into(),
-            Action::Decommission => "decommission".into(),
-            other => format!("{other:?}").to_lowercase(),
-        },
-        action,
-        target: Target::SelfNode,
-        timeout: Duration::from_secs(120),
-        retry: 0,
-        line: 1,
-    })
-}
-
-/// §3.2 as the design brief writes it.
+/// §3.2 as the design brief writes it, compiled: the broker group of the test's own
+/// network, its roles under the test's own ZooKeeper root.
 fn hardware_fault(net: &str, zk_root: &str) -> CheckedPlaybook {
-    CheckedPlaybook {
-        fault: "hardware_fault".into(),
-        component: "mq_broker".into(),
-        components: vec![ComponentSpec {
-            name: "mq_broker".into(),
-            stateful: true,
-            selectors: vec![
-                ("ark.component".into(), "mq-broker".into()),
-                ("mend.test.net".into(), net.into()),
-            ],
-            store: Some(STORE.into()),
-            fixed_ip: true,
-            role: RoleSource::Zk {
-                path: format!("{zk_root}/MQFailover/StateMachine/{{cluster}}/{{broker}}"),
-                field: "brokerId".into(),
-                map: vec![(0, Role::Master), (1, Role::Slave)],
-            },
-            engine: Engine::Docker,
-            database: None,
-            probe: Probe::Label("aliyun.probe.cmd".into()),
-            expect: Some("mqadmin clusterList lists the broker with this IP".into()),
-        }],
-        body: Node::Seq(vec![
-            step("0", Action::ConfirmAlert),
-            step("1", Action::LookupRole),
-            Node::Match {
-                id: "2".into(),
-                subject: "role".into(),
-                target: Target::SelfNode,
-                arms: vec![
-                    (
-                        vec!["master".into()],
-                        Node::Seq(vec![
-                            step(
-                                "2.0.0",
-                                Action::Backup {
-                                    sources: vec![BackupSource::SelfNode, BackupSource::Peer],
-                                },
-                            ),
-                            step(
-                                "2.0.1",
-                                Action::AcceptLoss {
-                                    reason: "the peer's backup may lack the newest messages".into(),
-                                },
-                            ),
-                        ]),
-                    ),
-                    (
-                        vec!["slave".into()],
-                        step(
-                            "2.1.0",
-                            Action::Backup {
-                                sources: vec![BackupSource::SelfNode, BackupSource::None],
-                            },
-                        ),
-                    ),
-                ],
-            },
-            step("3", Action::Decommission),
-            step(
-                "4",
-                Action::Recreate {
-                    same_ip: true,
-                    paused: true,
-                },
-            ),
-            step("5", Action::Restore),
-            step("6", Action::Start),
-            step(
-                "7",
-                Action::Verify {
-                    within: Duration::from_secs(60),
-                },
-            ),
-        ]),
-        file: "stdlib-playbooks/mq_broker.mend".into(),
-    }
+    let source = format!(
+        r#"component mq_broker {{
+  kind stateful
+  select label "ark.component" = "mq-broker"
+  select label "mend.test.net" = "{net}"
+  store "{STORE}"
+  ip fixed
+  role zk "{zk_root}/MQFailover/StateMachine/{{cluster}}/{{broker}}" brokerId {{ 0 => master, 1 => slave }}
+  probe label "aliyun.probe.cmd"
+  engine docker
+  expect "mqadmin clusterList lists the broker with this IP"
+}}
+
+on hardware_fault(mq_broker) <
+  confirm alert;
+  lookup role;
+  match role {{
+    master => <
+      backup store from self or peer;
+      accept loss "the peer's backup may lack the newest messages"
+    >,
+    slave => < backup store from self or none >,
+  }};
+  decommission;
+  recreate same_ip paused;
+  restore store;
+  start;
+  verify within 1m
+>
+"#
+    );
+    let file = "stdlib-playbooks/mq_broker.mend";
+    let compiled = mend_compiler::check(
+        vec![mend_compiler::SourceFile::new(file, source)],
+        &RepoFiles(repo_root()),
+    );
+    assert!(!compiled.has_errors(), "{:?}", compiled.diagnostics);
+    compiled
+        .playbooks
+        .into_iter()
+        .map(|p| p.plan)
+        .find(|p| p.fault == "hardware_fault")
+        .expect("the §3.2 playbook")
 }
 
 #[tokio::test]
@@ -177,7 +126,7 @@ async fn hardware_fault_playbook_on_real_docker() {
     sb.docker.remove(&master).await.unwrap();
     let s = rt.run(&playbook, &ip_m).await.unwrap();
     assert_eq!(s.outcome, Outcome::Succeeded, "{s}");
-    let backup = s.steps.iter().find(|r| r.id == "2.0.0").unwrap();
+    let backup = s.steps.iter().find(|r| r.id == "3.1.1").unwrap();
     assert!(
         backup.message.contains(&format!("{slave} (peer)")),
         "{}",
@@ -392,7 +341,7 @@ async fn sigkill_mid_run_then_resume() {
         let waiting = mend_runtime::list_runs(&scratch.0).into_iter().find(|r| {
             mend_runtime::pending(&scratch.0, &r.run_id)
                 .iter()
-                .any(|q| q.step == "3")
+                .any(|q| q.step == "4")
         });
         if let Some(r) = waiting {
             break r.run_id;
@@ -437,7 +386,7 @@ async fn sigkill_mid_run_then_resume() {
         .filter(|r| r.replayed)
         .map(|r| r.id.as_str())
         .collect();
-    assert_eq!(replayed, ["0", "1", "2.1.0"], "{s}");
+    assert_eq!(replayed, ["1", "2", "3.2.1"], "{s}");
     assert!(
         s.steps.iter().all(|r| r.status != StepStatus::Failed),
         "{s}"
