@@ -12,10 +12,18 @@
 //! `none_down(C)` over the instances of component C; `when FLAG`: true when a value
 //! learned under that name is `true`/`yes`.
 
+use crate::driver::MysqlRead;
 use crate::executor::{Exec, Scope};
 use crate::learned::key;
 use crate::resolve::Instance;
 use mend_compiler::plan::{Condition, Target};
+
+/// The `peer_mode` subject of the MySQL server at `ep`: `ro` or `rw` (§4.2). The plan
+/// (read-only) and the run read it the same way.
+pub(crate) async fn mode_of(mysql: &dyn MysqlRead, ep: &str) -> Result<String, String> {
+    let ro = mysql.read_only(ep).await.map_err(|e| e.message)?;
+    Ok(if ro { "ro" } else { "rw" }.to_owned())
+}
 
 pub(crate) fn condition_text(c: &Condition) -> String {
     match c {
@@ -110,14 +118,7 @@ impl Exec {
                             .map_err(|e| e.to_string())?,
                     }
                 };
-                let ep = self.mysql_of(&of)?;
-                let ro = self
-                    .drivers
-                    .mysql
-                    .read_only(ep)
-                    .await
-                    .map_err(|e| e.message)?;
-                Ok(if ro { "ro" } else { "rw" }.to_owned())
+                mode_of(self.drivers.mysql.as_ref(), self.mysql_of(&of)?).await
             }
             "nodes_down" => self.nodes_down_subject(&inst.component).await,
             other => self

@@ -282,13 +282,7 @@ impl<'a> Planner<'a> {
                     self.peer.clone()?
                 };
                 let ep = of.mysql.as_deref().ok_or("no MySQL server for the peer")?;
-                let ro = self
-                    .drivers
-                    .mysql
-                    .read_only(ep)
-                    .await
-                    .map_err(|e| e.message)?;
-                Ok(if ro { "ro" } else { "rw" }.to_owned())
+                crate::subjects::mode_of(self.drivers.mysql.as_ref(), ep).await
             }
             _ => Err("known only while the run goes".into()),
         }
