@@ -27,17 +27,14 @@ const MASTER_IDLE: std::num::NonZeroUsize = std::num::NonZeroUsize::new(60).unwr
 /// command would go on running on the host with nobody reading its outcome.
 /// A POSIX `sh` reads a background job's stdin from /dev/null unless told otherwise,
 /// hence fd 3; the watcher's output goes nowhere, so that it never holds the
-/// session's output open once the command is done.
-const TIED_TO_STDIN: &str = "exec 3<&0
-\"$@\" </dev/null 3<&- &
-c=$!
-{ cat <&3 >/dev/null 2>&1; kill -TERM \"$c\" 2>/dev/null; } >/dev/null 2>&1 &
-w=$!
-exec 3<&-
-wait \"$c\"
-r=$?
-kill \"$w\" 2>/dev/null
-exit \"$r\"";
+/// session's output open once the command is done. One line: the login shell that
+/// receives it may not be a POSIX one (csh refuses a newline inside quotes).
+const TIED_TO_STDIN: &str = concat!(
+    "exec 3<&0; ",
+    "\"$@\" </dev/null 3<&- & c=$!; ",
+    "{ cat <&3 >/dev/null 2>&1; kill -TERM \"$c\" 2>/dev/null; } >/dev/null 2>&1 & w=$!; ",
+    "exec 3<&-; wait \"$c\"; r=$?; kill \"$w\" 2>/dev/null; exit \"$r\""
+);
 
 /// Live SSH connections, one per host, opened on first use and checked before each
 /// command (a master that died is replaced; the command itself is never retried).
