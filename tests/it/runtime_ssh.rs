@@ -160,6 +160,83 @@ async fn ssh_command_dies_with_its_step() {
     );
 }
 
+/// Run by `ssh_command_dies_with_its_runner` as a child process: starts a slow
+/// command over the lab's sshd and waits for it, until the parent kills it.
+#[tokio::test]
+#[ignore = "run by ssh_command_dies_with_its_runner as a child process"]
+async fn ssh_child_runner() {
+    let Ok(dir) = std::env::var("MEND_SSH_CHILD_DIR") else {
+        return;
+    };
+    let lab = Lab::load();
+    let (_, port) = lab
+        .loopback("runtime_ssh::ssh_child_runner", "MEND_LAB_SSH")
+        .expect("the lab's sshd");
+    let h = hosts(
+        &lab,
+        port,
+        &lab.get("MEND_LAB_SSH_KEY"),
+        &lab.get("MEND_LAB_SSH_KNOWN_HOSTS"),
+    );
+    let r = h
+        .run(
+            "lab",
+            &argv(&[
+                "sh",
+                "-c",
+                "touch \"$0\"; sleep 3; touch \"$1\"",
+                &format!("{dir}/started"),
+                &format!("{dir}/late"),
+            ]),
+        )
+        .await;
+    panic!("the child should have been killed while it waited: {r:?}");
+}
+
+/// A runner killed with SIGKILL while a host command runs takes the command with it:
+/// its end of the channel's stdin closes with the process (the driver's wrapper
+/// watches for that), so nothing goes on running on the host after the runner.
+#[test]
+fn ssh_command_dies_with_its_runner() {
+    if lab_sshd("runtime_ssh::ssh_command_dies_with_its_runner").is_none() {
+        return;
+    }
+    let scratch = Scratch::new("ssh-kill");
+    let (started, late) = (scratch.0.join("started"), scratch.0.join("late"));
+    let mut child = std::process::Command::new(std::env::current_exe().unwrap())
+        .args([
+            "--exact",
+            "runtime_ssh::ssh_child_runner",
+            "--ignored",
+            "--nocapture",
+        ])
+        .env("MEND_SSH_CHILD_DIR", &scratch.0)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("spawn the child runner");
+    let t0 = std::time::Instant::now();
+    while !started.exists() {
+        assert!(
+            child.try_wait().unwrap().is_none(),
+            "the child runner exited before its command started"
+        );
+        assert!(
+            t0.elapsed() < std::time::Duration::from_secs(30),
+            "the command never started on the host"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    child.kill().expect("SIGKILL");
+    child.wait().unwrap();
+    // The command would touch `late` 3 s after `started`.
+    std::thread::sleep(std::time::Duration::from_secs(4));
+    assert!(
+        !late.exists(),
+        "the remote command went on running after its runner was killed"
+    );
+}
+
 fn assert_refused(e: &mend_runtime::driver::DriverError, port: u16, why: &[&str]) {
     assert_eq!(e.kind, DriverErrorKind::Unreachable, "{e}");
     assert!(
