@@ -556,11 +556,13 @@ fn insert_rows(s: &Scenario, ids: std::ops::RangeInclusive<u32>) {
 /// Waits (≤ 20 s) until the replica holds `n` rows of `lab.events`; when it does not,
 /// the failure says what the replica's replication threads say.
 fn rows_reach_replica(s: &Scenario, n: usize) {
-    let start = std::time::Instant::now();
-    while count(s, "replica") != n {
-        if start.elapsed() > Duration::from_secs(20) {
+    s.wait_until_or(
+        &format!("{n} rows on the replica"),
+        Duration::from_secs(20),
+        || count(s, "replica") == n,
+        || {
             let st = s.slave_status("replica");
-            let keys = [
+            let said: Vec<String> = [
                 "Slave_IO_Running",
                 "Slave_SQL_Running",
                 "Master_Log_File",
@@ -568,21 +570,18 @@ fn rows_reach_replica(s: &Scenario, n: usize) {
                 "Exec_Master_Log_Pos",
                 "Last_IO_Error",
                 "Last_SQL_Error",
-            ];
-            let said: Vec<String> = keys
-                .iter()
-                .map(|k| format!("{k}: {}", st.get(*k).map_or("-", String::as_str)))
-                .collect();
-            panic!(
-                "{}: {} of {n} rows on the replica after 20 s; primary at {}; replica: {}",
-                s.name,
+            ]
+            .iter()
+            .map(|k| format!("{k}: {}", st.get(*k).map_or("-", String::as_str)))
+            .collect();
+            format!(
+                "({} there; primary at {}; replica: {})",
                 count(s, "replica"),
                 s.sql("primary", "SHOW MASTER STATUS").trim(),
                 said.join(", ")
-            );
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    }
+            )
+        },
+    );
 }
 
 fn decisions(journal: &[Record]) -> Vec<(String, String, String)> {

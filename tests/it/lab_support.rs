@@ -464,13 +464,26 @@ impl Scenario {
     }
 
     /// Polls `f` until it holds; fails after `limit` with `what`.
-    pub(crate) fn wait_until(&self, what: &str, limit: Duration, mut f: impl FnMut() -> bool) {
+    pub(crate) fn wait_until(&self, what: &str, limit: Duration, f: impl FnMut() -> bool) {
+        self.wait_until_or(what, limit, f, String::new);
+    }
+
+    /// [`Self::wait_until`], and when the limit passes the failure adds what
+    /// `explain` says of the state it was waiting on.
+    pub(crate) fn wait_until_or(
+        &self,
+        what: &str,
+        limit: Duration,
+        mut f: impl FnMut() -> bool,
+        explain: impl Fn() -> String,
+    ) {
         let start = Instant::now();
         while !f() {
             assert!(
                 start.elapsed() < limit,
-                "{}: not within {limit:?}: {what}",
-                self.name
+                "{}: not within {limit:?}: {what} {}",
+                self.name,
+                explain()
             );
             std::thread::sleep(Duration::from_millis(100));
         }

@@ -29,6 +29,16 @@ fn hosts(lab: &Lab, port: u16, key: &str, known_hosts: &str) -> Hosts {
     )
 }
 
+/// The host driver for the lab's sshd with the lab's own key and known-hosts file.
+fn lab_hosts(lab: &Lab, port: u16) -> Hosts {
+    hosts(
+        lab,
+        port,
+        &lab.get("MEND_LAB_SSH_KEY"),
+        &lab.get("MEND_LAB_SSH_KNOWN_HOSTS"),
+    )
+}
+
 fn argv(a: &[&str]) -> Vec<String> {
     a.iter().map(|s| (*s).to_owned()).collect()
 }
@@ -52,12 +62,7 @@ async fn ssh_runs_commands_with_every_argument_as_data() {
     let scratch = Scratch::new("ssh-data");
     let marker = scratch.0.join("pwned");
     let m = marker.display().to_string();
-    let h = hosts(
-        &lab,
-        port,
-        &lab.get("MEND_LAB_SSH_KEY"),
-        &lab.get("MEND_LAB_SSH_KNOWN_HOSTS"),
-    );
+    let h = lab_hosts(&lab, port);
     assert!(h.can_run_on("lab"));
     assert!(
         h.route("lab").starts_with("over ssh "),
@@ -127,12 +132,7 @@ async fn ssh_command_dies_with_its_step() {
     let scratch = Scratch::new("ssh-timeout");
     let late = scratch.0.join("late");
     let done = scratch.0.join("done");
-    let h = hosts(
-        &lab,
-        port,
-        &lab.get("MEND_LAB_SSH_KEY"),
-        &lab.get("MEND_LAB_SSH_KNOWN_HOSTS"),
-    );
+    let h = lab_hosts(&lab, port);
     let slow = |marker: &std::path::Path| {
         argv(&[
             "sh",
@@ -172,12 +172,7 @@ async fn ssh_child_runner() {
     let (_, port) = lab
         .loopback("runtime_ssh::ssh_child_runner", "MEND_LAB_SSH")
         .expect("the lab's sshd");
-    let h = hosts(
-        &lab,
-        port,
-        &lab.get("MEND_LAB_SSH_KEY"),
-        &lab.get("MEND_LAB_SSH_KNOWN_HOSTS"),
-    );
+    let h = lab_hosts(&lab, port);
     let r = h
         .run(
             "lab",
